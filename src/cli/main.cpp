@@ -1,0 +1,50 @@
+// swan: data-free mixed-precision quantization of HuggingFace models for MLX (and later
+// GGUF). This file only wires subcommands together; each lives in its own *_command.cpp.
+#include <fmt/core.h>
+
+#include <CLI/CLI.hpp>
+#include <exception>
+
+#include "cli/commands.h"
+#include "swan/core/error.h"
+
+namespace swan::cli {
+int& exit_code() {
+  static int code = 0;
+  return code;
+}
+}  // namespace swan::cli
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "swan — data-free mixed-precision quantization for LLMs.\n"
+      "Reads a HuggingFace model directory (config.json + safetensors), measures how sensitive\n"
+      "each tensor is to quantization (SWAN's four metrics, no calibration data), gives each\n"
+      "tensor its own precision and writes an MLX model that mlx_lm loads unchanged.\n\n"
+      "Typical use:\n"
+      "  swan analyze MODEL_DIR -o manifest.json      # per-tensor sensitivity + bit decisions\n"
+      "  swan convert MODEL_DIR -o OUT_DIR --method swan\n"
+      "  swan inspect OUT_DIR                         # what was written, and is it loadable\n"
+      "  swan eval kld MODEL_DIR OUT_DIR --text FILE  # what the quantization cost\n",
+      "swan"};
+  app.set_version_flag("--version", std::string("swan ") + SWAN_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  swan::cli::add_analyze_command(app);
+  swan::cli::add_quantize_command(app);
+  swan::cli::add_convert_command(app);
+  swan::cli::add_inspect_command(app);
+  swan::cli::add_eval_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const swan::Error& e) {
+    fmt::print(stderr, "swan: error: {}\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "swan: error: {}\n", e.what());
+    return 1;
+  }
+  return swan::cli::exit_code();
+}
