@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -47,6 +48,7 @@ class ModelDirectory {
   std::optional<nlohmann::ordered_json> config_;
   std::vector<SafetensorsFile> shards_;
   std::vector<ModelTensor> tensors_;
+  std::unordered_map<std::string, std::size_t> name_index_;
   bool has_index_ = false;
 };
 
