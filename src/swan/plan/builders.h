@@ -1,0 +1,44 @@
+// Plan builders: turn a rule or a SWAN manifest into a QuantPlan over a set of targets
+// (the tensors the output format can quantize; the caller decides which those are, e.g.
+// mlx::quantizable_targets). Pure: names, shapes and decisions in, a plan out.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "swan/plan/quant_plan.h"
+
+namespace swan::plan {
+
+// Every target at `bits`/`group_size` (mlx_lm.convert -q --q-bits B --q-group-size G).
+QuantPlan uniform_plan(std::span<const PlanTarget> targets, int bits, int group_size);
+
+// No quantization: every target kept float (a plain dtype conversion).
+QuantPlan float_plan(std::span<const PlanTarget> targets);
+
+// One tensor's decision as a manifest records it: `decision.bits` (2, 3, 4, 5, 6, 8 or 16)
+// and, in swan's own manifests, an optional `decision.group_size`.
+struct ManifestDecision {
+  int bits = 4;
+  std::optional<int> group_size;
+};
+using ManifestDecisions = std::map<std::string, ManifestDecision, std::less<>>;
+
+// Reads per-tensor decisions from a manifest (SWAN reference layout, shards → tensors →
+// decision; swan's own manifests use the same layout).
+ManifestDecisions read_manifest_decisions(const std::filesystem::path& manifest);
+
+// SWAN's group size for a bit width (swan-method.md §5): 8 → 64, 4 → 128, 2 → 32; the
+// widths SWAN does not use (3, 5, 6) get MLX's default 64.
+int swan_group_size(int bits);
+
+// The SWAN plan: each target takes its manifest decision (bits; group size from the
+// manifest or swan_group_size). A stacked target (several sources) takes the widest
+// decision among its sources. Targets missing from the manifest get 4 bits (SWAN's
+// predicate rule). Defaults are 4-bit g128, what SWAN passes to mlx_lm.convert.
+QuantPlan swan_plan(std::span<const PlanTarget> targets, const ManifestDecisions& decisions);
+
+}  // namespace swan::plan
