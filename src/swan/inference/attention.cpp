@@ -1,0 +1,89 @@
+// Blocked causal GQA attention on sgemm.
+#include "swan/inference/attention.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "swan/core/error.h"
+
+namespace swan::inference {
+namespace {
+
+// Query rows per work item: enough rows for sgemm to be efficient, few enough that the
+// [block, keys] score tile stays cache-sized and that the causal triangle is split into
+// many items of different length for dynamic scheduling.
+constexpr std::size_t kQueryBlock = 64;
+
+// Softmax of row[0..count) in place; values beyond `count` (masked keys) are not read.
+void softmax_prefix(float* row, std::size_t count) {
+  float max_value = -std::numeric_limits<float>::infinity();
+  for (std::size_t j = 0; j < count; ++j) max_value = std::max(max_value, row[j]);
+  float sum = 0.0f;
+  for (std::size_t j = 0; j < count; ++j) {
+    const float e = std::exp(row[j] - max_value);
+    row[j] = e;
+    sum += e;
+  }
+  const float inverse = 1.0f / sum;
+#pragma omp simd
+  for (std::size_t j = 0; j < count; ++j) row[j] *= inverse;
+}
+
+}  // namespace
+
+void causal_attention(const AttentionShape& shape, std::span<const float> q, std::span<const float> k,
+                      std::span<const float> v, std::span<float> out) {
+  const std::size_t n = shape.tokens;
+  const std::size_t d = shape.head_dim;
+  SWAN_CHECK(shape.kv_heads > 0 && shape.heads % shape.kv_heads == 0, "heads {} kv_heads {}", shape.heads,
+             shape.kv_heads);
+  const std::size_t q_stride = shape.heads * d;
+  const std::size_t kv_stride = shape.kv_heads * d;
+  SWAN_CHECK(q.size() == n * q_stride && out.size() == q.size(), "attention: q/out sizes");
+  SWAN_CHECK(k.size() == n * kv_stride && v.size() == k.size(), "attention: k/v sizes");
+  if (n == 0) return;
+
+  const std::size_t group = shape.heads / shape.kv_heads;
+  const std::size_t blocks = (n + kQueryBlock - 1) / kQueryBlock;
+  const std::size_t items = shape.heads * blocks;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+
+#pragma omp parallel
+  {
+    std::vector<float> scores;
+#pragma omp for schedule(dynamic, 1)
+    for (std::size_t item = 0; item < items; ++item) {
+      // Last query blocks first: they see the most keys, so the long items start early.
+      const std::size_t block = blocks - 1 - item / shape.heads;
+      const std::size_t head = item % shape.heads;
+      const std::size_t kv_head = head / group;
+      const std::size_t first = block * kQueryBlock;
+      const std::size_t rows = std::min(kQueryBlock, n - first);
+      const std::size_t keys = first + rows;  // causal: this block sees keys [0, keys)
+      scores.resize(rows * keys);
+
+      const float* q_block = q.data() + first * q_stride + head * d;
+      const float* k_head = k.data() + kv_head * d;
+      const float* v_head = v.data() + kv_head * d;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(keys),
+                  static_cast<int>(d), scale, q_block, static_cast<int>(q_stride), k_head,
+                  static_cast<int>(kv_stride), 0.0f, scores.data(), static_cast<int>(keys));
+      for (std::size_t r = 0; r < rows; ++r) {
+        float* row = scores.data() + r * keys;
+        const std::size_t visible = first + r + 1;
+        softmax_prefix(row, visible);
+        std::fill(row + visible, row + keys, 0.0f);
+      }
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(d),
+                  static_cast<int>(keys), 1.0f, scores.data(), static_cast<int>(keys), v_head,
+                  static_cast<int>(kv_stride), 0.0f, out.data() + first * q_stride + head * d,
+                  static_cast<int>(q_stride));
+    }
+  }
+}
+
+}  // namespace swan::inference

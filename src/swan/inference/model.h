@@ -1,0 +1,47 @@
+// A dense Llama-family decoder (Llama, Mistral, Qwen2, Qwen3) ready to run on the CPU:
+// config + located weights (mapped, never expanded) + the forward pass. `swan eval` uses it
+// for perplexity and KL-divergence: one full-sequence forward per window, from position 0.
+//
+// Numerics: float32 activations throughout; matmuls accumulate in float32 (sgemm). Against
+// a float32 reference of the same weights the logits agree to ~1e-5..1e-4.
+// Threads: OpenMP (omp_get_max_threads()); OpenBLAS is held single-threaded during forward().
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "swan/inference/model_weights.h"
+#include "swan/io/model_directory.h"
+#include "swan/model/architecture.h"
+
+namespace swan::inference {
+
+class Model {
+ public:
+  // Opens a HF checkpoint (F32/F16/BF16 safetensors) or an mlx_lm directory (affine
+  // quantization, per-module overrides, quantized embeddings). Throws swan::Error naming the
+  // directory / tensor / config key on any mismatch.
+  static Model load(const std::filesystem::path& directory);
+
+  const model::ModelConfig& config() const { return config_; }
+  const ModelWeights& weights() const { return weights_; }
+  std::size_t vocab_size() const { return static_cast<std::size_t>(config_.vocab_size); }
+  bool is_quantized() const { return weights_.any_quantized(); }
+
+  // Logits [tokens.size(), vocab_size] (row t predicts token t+1) for the sequence starting at
+  // position 0, causal attention. Token ids must lie in [0, vocab_size).
+  std::vector<float> forward(std::span<const std::int32_t> tokens) const;
+
+ private:
+  Model() = default;
+
+  std::unique_ptr<ModelDirectory> directory_;  // owns the mappings the weights point into
+  model::ModelConfig config_;
+  ModelWeights weights_;
+  std::vector<float> inverse_frequencies_;
+};
+
+}  // namespace swan::inference
