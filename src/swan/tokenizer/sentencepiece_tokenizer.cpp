@@ -1,0 +1,71 @@
+#include "swan/tokenizer/sentencepiece_tokenizer.h"
+
+#include <sentencepiece_processor.h>
+
+#include "swan/core/error.h"
+
+namespace swan {
+
+SentencePieceTokenizer::SentencePieceTokenizer(const std::filesystem::path& model_path,
+                                               const TokenizerConfig& config)
+    : processor_(std::make_unique<sentencepiece::SentencePieceProcessor>()) {
+  if (!std::filesystem::exists(model_path)) {
+    fail("SentencePiece model {} does not exist", model_path.string());
+  }
+  const auto status = processor_->Load(model_path.string());
+  if (!status.ok()) {
+    fail("cannot load SentencePiece model {}: {}", model_path.string(), status.ToString());
+  }
+  const auto resolve = [&](const std::optional<std::string>& name, int model_id,
+                           const char* what) -> std::optional<std::int32_t> {
+    if (name) {
+      const int id = processor_->PieceToId(*name);
+      if (processor_->IdToPiece(id) != *name) {
+        fail("{}: tokenizer_config.json {} \"{}\" is not a piece of this model", model_path.string(),
+             what, *name);
+      }
+      return id;
+    }
+    if (model_id < 0) return std::nullopt;
+    return model_id;
+  };
+  set_special_ids(resolve(config.bos_token, processor_->bos_id(), "bos_token"),
+                  resolve(config.eos_token, processor_->eos_id(), "eos_token"),
+                  config.add_bos_token.value_or(true));
+}
+
+SentencePieceTokenizer::~SentencePieceTokenizer() = default;
+
+std::vector<std::int32_t> SentencePieceTokenizer::encode(std::string_view text) const {
+  std::vector<int> ids;
+  const auto status = processor_->Encode(text, &ids);
+  if (!status.ok()) fail("SentencePiece encode failed: {}", status.ToString());
+  return {ids.begin(), ids.end()};
+}
+
+std::string SentencePieceTokenizer::decode(std::span<const std::int32_t> ids) const {
+  // libsentencepiece aborts on out-of-range ids; check them first.
+  const auto size = vocab_size();
+  for (const std::int32_t id : ids) {
+    if (id < 0 || static_cast<std::size_t>(id) >= size) {
+      fail("cannot decode token id {}: not in the vocabulary (size {})", id, size);
+    }
+  }
+  std::string text;
+  const auto status = processor_->Decode(std::vector<int>(ids.begin(), ids.end()), &text);
+  if (!status.ok()) fail("SentencePiece decode failed: {}", status.ToString());
+  return text;
+}
+
+std::size_t SentencePieceTokenizer::vocab_size() const {
+  return static_cast<std::size_t>(processor_->GetPieceSize());
+}
+
+std::string SentencePieceTokenizer::id_to_piece(std::int32_t id) const {
+  if (id < 0 || static_cast<std::size_t>(id) >= vocab_size()) {
+    fail("token id {} is not in the vocabulary (size {})", id, vocab_size());
+  }
+  return processor_->IdToPiece(id);
+}
+
+}  // namespace swan
