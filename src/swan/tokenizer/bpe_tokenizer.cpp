@@ -132,7 +132,7 @@ BpeTokenizer::BpeTokenizer(const nlohmann::json& tokenizer_json, const Tokenizer
 }
 
 std::unique_ptr<BpeTokenizer> BpeTokenizer::from_file(const std::filesystem::path& tokenizer_json_path) {
-  const auto json = read_json_file(tokenizer_json_path);
+  const auto json = read_tokenizer_json(tokenizer_json_path);
   const auto config = read_tokenizer_config(tokenizer_json_path.parent_path() / "tokenizer_config.json");
   return std::make_unique<BpeTokenizer>(json, config, tokenizer_json_path.string());
 }

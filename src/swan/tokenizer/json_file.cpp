@@ -7,7 +7,7 @@
 
 namespace swan {
 
-nlohmann::json read_json_file(const std::filesystem::path& path) {
+nlohmann::json read_tokenizer_json(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("cannot open {}: check that the file exists and is readable", path.string());
   std::ostringstream contents;

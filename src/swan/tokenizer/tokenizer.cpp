@@ -18,7 +18,7 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& model_dir
   const auto sentencepiece_path = model_dir / "tokenizer.model";
   const bool has_sentencepiece = std::filesystem::exists(sentencepiece_path);
   if (std::filesystem::exists(json_path)) {
-    const auto json = read_json_file(json_path);
+    const auto json = read_tokenizer_json(json_path);
     // Llama-2-style directories ship a non-byte-level tokenizer.json (Metaspace) next to
     // tokenizer.model; the SentencePiece model is the reference for those.
     if (!has_sentencepiece || BpeTokenizer::is_byte_level_bpe(json)) {

@@ -23,7 +23,7 @@ std::optional<std::string> token_name(const nlohmann::json& config, const char* 
 TokenizerConfig read_tokenizer_config(const std::filesystem::path& path) {
   TokenizerConfig config;
   if (!std::filesystem::exists(path)) return config;
-  const auto json = read_json_file(path);
+  const auto json = read_tokenizer_json(path);
   if (!json.is_object()) fail("{}: expected a JSON object", path.string());
   if (json.contains("add_bos_token") && !json["add_bos_token"].is_null()) {
     if (!json["add_bos_token"].is_boolean()) {
