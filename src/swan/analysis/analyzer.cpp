@@ -1,0 +1,111 @@
+#include "swan/analysis/analyzer.h"
+
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <mutex>
+
+#include "swan/analysis/fingerprint.h"
+#include "swan/analysis/tensor_analysis.h"
+#include "swan/core/error.h"
+
+namespace swan::analysis {
+namespace {
+
+// First "layers.<digits>" in the name, like Python's re.search(r"layers\.(\d+)").
+std::optional<std::int64_t> layer_index(std::string_view name) {
+  constexpr std::string_view key = "layers.";
+  for (std::size_t at = name.find(key); at != std::string_view::npos; at = name.find(key, at + 1)) {
+    std::size_t i = at + key.size();
+    std::int64_t value = 0;
+    bool digits = false;
+    while (i < name.size() && name[i] >= '0' && name[i] <= '9') {
+      value = value * 10 + (name[i] - '0');
+      digits = true;
+      ++i;
+    }
+    if (digits) return value;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::int64_t count_layers(const ModelDirectory& model) {
+  std::int64_t layers = 0;
+  for (const auto& tensor : model.tensors())
+    if (const auto index = layer_index(tensor.name())) layers = std::max(layers, *index + 1);
+  return layers;
+}
+
+Manifest analyze_model(const ModelDirectory& model, const std::string& model_label, const AnalysisOptions& options,
+                       const ProgressCallback& progress) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto& tensors = model.tensors();
+  const std::size_t count = tensors.size();
+
+  AnalysisProgress state;
+  state.tensors_total = count;
+  for (const auto& t : tensors) state.bytes_total += t.info->nbytes;
+
+  // Parallelism is across tensors; each BLAS call stays single-threaded so results do
+  // not depend on how many threads run and the two levels do not oversubscribe cores.
+  openblas_set_num_threads(1);
+  std::vector<ManifestTensor> entries(count);
+  std::mutex progress_mutex;
+  std::exception_ptr first_error;
+  const int threads = std::max(1, options.threads);
+
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (std::size_t i = 0; i < count; ++i) {
+    {
+      std::lock_guard lock(progress_mutex);
+      if (first_error) continue;
+    }
+    try {
+      const ModelTensor& tensor = tensors[i];
+      const TensorInfo& info = *tensor.info;
+      const MatrixReader reader = [&](const AnalysisLayout& layout) { return read_analysis_matrix(model, tensor, layout); };
+      entries[i] = analyze_tensor(info.name, info.shape, info.dtype, reader, options);
+      model.file(tensor).release(info);
+      std::lock_guard lock(progress_mutex);
+      ++state.tensors_done;
+      state.bytes_done += info.nbytes;
+      if (progress) progress(state);
+    } catch (...) {
+      std::lock_guard lock(progress_mutex);
+      if (!first_error) first_error = std::current_exception();
+    }
+  }
+  if (first_error) std::rethrow_exception(first_error);
+
+  Manifest manifest;
+  manifest.model = model_label;
+  manifest.config.thresholds = Thresholds::of(options.threshold_set);
+  manifest.config.svd_rank = kSvdRank;
+  manifest.total_layers = count_layers(model);
+  manifest.total_tensors = static_cast<std::int64_t>(count);
+  // One manifest shard per file, in the order SWAN processes them.
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string file = model.shard_name(tensors[i].shard);
+    if (manifest.shards.empty() || manifest.shards.back().file != file) manifest.shards.push_back({file, {}});
+    manifest.shards.back().tensors.push_back(std::move(entries[i]));
+  }
+  RunInfo run;
+  run.swan_version = SWAN_VERSION;
+  run.seed = options.seed;
+  run.threshold_set = std::string(threshold_set_name(options.threshold_set));
+  run.noise_metric = std::string(noise_metric_name(options.noise_metric));
+  run.score_protected = options.score_protected;
+  run.fingerprint = fingerprint_model(model);
+  manifest.run = std::move(run);
+  const double seconds =
+      options.record_time ? std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() : 0.0;
+  manifest.summary = summarize(manifest.shards, seconds);
+  return manifest;
+}
+
+}  // namespace swan::analysis

@@ -1,0 +1,32 @@
+// Options of a SWAN analysis run.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "swan/analysis/bit_decision.h"
+#include "swan/analysis/spectral_concentration.h"
+
+namespace swan::analysis {
+
+enum class NoiseMetric { analytic, sampled };
+
+std::string_view noise_metric_name(NoiseMetric metric);  // "analytic" | "sampled"
+NoiseMetric parse_noise_metric(std::string_view name);
+
+// Tensors with fewer elements are not analysed (the reference's min_tensor_params).
+inline constexpr std::int64_t kMinTensorParams = 1024;
+
+struct AnalysisOptions {
+  ThresholdSet threshold_set = ThresholdSet::cli;
+  NoiseMetric noise_metric = NoiseMetric::analytic;
+  std::uint64_t seed = 0;  // per-tensor streams come from (seed, tensor name)
+  // The reference analyses name-protected tensors only to override the result with 16
+  // bits; skipping them saves most of the time on large embeddings (spec quirk 4).
+  bool score_protected = false;
+  int threads = 1;           // tensors analysed concurrently
+  bool record_time = true;   // false: analysis_time_seconds = 0, for byte-identical output
+  RandomizedSvdOptions svd;
+};
+
+}  // namespace swan::analysis

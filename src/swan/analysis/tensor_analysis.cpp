@@ -1,0 +1,112 @@
+#include "swan/analysis/tensor_analysis.h"
+
+#include "swan/analysis/error_proxy.h"
+#include "swan/analysis/kurtosis.h"
+#include "swan/analysis/output_noise.h"
+#include "swan/analysis/spectral_concentration.h"
+#include "swan/core/error.h"
+
+namespace swan::analysis {
+namespace {
+
+std::int64_t element_count(std::span<const std::int64_t> shape) {
+  std::int64_t n = 1;
+  for (const auto d : shape) n *= d;
+  return n;
+}
+
+}  // namespace
+
+MatrixMetrics analyze_matrix(const MatrixView& t, std::string_view tensor_name, const AnalysisOptions& options) {
+  MatrixMetrics m;
+  RawMetrics& raw = m.raw;
+  raw.analysis_shape = {t.rows, t.cols};
+
+  Random svd_rng = Random::for_tensor(options.seed, tensor_name, "svd");
+  const ConcentrationResult svd = spectral_concentration(t, svd_rng, options.svd);
+  raw.concentration = svd.concentration;
+  raw.svd_method = svd.randomized ? "randomized" : "exact";
+  raw.singular_values = svd.values;
+  raw.top_k = svd.top_k;
+
+  raw.excess_kurtosis = excess_kurtosis(t).excess_kurtosis;
+
+  OutputNoiseResult noise;
+  if (options.noise_metric == NoiseMetric::analytic) {
+    noise = output_noise_analytic(t);
+  } else {
+    Random noise_rng = Random::for_tensor(options.seed, tensor_name, "noise");
+    noise = output_noise_sampled(t, noise_rng);
+  }
+  raw.delta = noise.delta;
+  raw.weight_range = noise.range;
+  raw.rms = noise.rms;
+
+  const ErrorProxyResult error = quantization_error_proxy(t);
+  raw.nrmse = error.nrmse;
+  raw.quantization_rmse = error.rmse;
+
+  m.scores.svd = svd_score(raw.concentration);
+  m.scores.kurtosis = kurtosis_score(raw.excess_kurtosis);
+  m.scores.output_sensitivity = output_sensitivity_score(raw.delta);
+  m.scores.error_proxy = error_proxy_score(raw.nrmse);
+  return m;
+}
+
+bool needs_analysis(std::string_view name, std::span<const std::int64_t> shape, DType dtype,
+                    const AnalysisOptions& options) {
+  if (is_1d_tensor(shape) || element_count(shape) < kMinTensorParams || !is_float_weight_dtype(dtype)) return false;
+  return options.score_protected || classify_tensor(name) != TensorClass::protected_tensor;
+}
+
+ManifestTensor analyze_tensor(std::string_view name, std::span<const std::int64_t> shape, DType dtype,
+                              const MatrixReader& read_matrix, const AnalysisOptions& options) {
+  const Thresholds thresholds = Thresholds::of(options.threshold_set);
+  ManifestTensor entry;
+  entry.name = std::string(name);
+  entry.shape.assign(shape.begin(), shape.end());
+  entry.dtype = torch_dtype_name(dtype);
+  entry.num_params = element_count(shape);
+  const TensorClass name_class = classify_tensor(name);
+
+  if (is_1d_tensor(shape)) {  // labelled "protected" whatever the name (quirk 8)
+    entry.classification = TensorClass::protected_tensor;
+    entry.scores = Scores{};
+    entry.composite_score = 0.0;
+    entry.decision = one_d_tensor_decision();
+    return entry;
+  }
+  entry.classification = name_class;
+  if (entry.num_params < kMinTensorParams) {  // "skipped": zero scores, key quirk, normal decision
+    entry.scores = Scores{};
+    entry.scores->cross_layer_key = true;
+    entry.composite_score = 0.0;
+    entry.decision = recommend_bits(0.0, name_class, thresholds);
+    return entry;
+  }
+  if (!options.score_protected && name_class == TensorClass::protected_tensor) {
+    entry.decision = recommend_bits(0.0, name_class, thresholds);  // 16, protected_pattern
+    return entry;
+  }
+  if (!is_float_weight_dtype(dtype)) {
+    // The reference would widen anything with .float(); swan reads only F32/F16/BF16 as
+    // numbers, so other types are kept at full precision rather than guessed at.
+    entry.decision = {16, "unsupported_dtype", {}};
+    return entry;
+  }
+
+  const AnalysisLayout layout = analysis_layout(shape);
+  const std::vector<float> values = read_matrix(layout);
+  SWAN_CHECK(values.size() == static_cast<std::size_t>(layout.rows * layout.cols),
+             "tensor {}: analysis matrix has {} values, expected {}x{}", name, values.size(), layout.rows, layout.cols);
+  const MatrixView t{values.data(), layout.rows, layout.cols};
+  MatrixMetrics metrics = analyze_matrix(t, name, options);
+  metrics.raw.expert_slices = layout.expert_slices;
+  entry.scores = metrics.scores;
+  entry.composite_score = composite_score(metrics.scores);
+  entry.raw = std::move(metrics.raw);
+  entry.decision = recommend_bits(*entry.composite_score, name_class, thresholds);
+  return entry;
+}
+
+}  // namespace swan::analysis

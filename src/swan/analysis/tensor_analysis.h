@@ -1,0 +1,38 @@
+// One tensor through SWAN's per-tensor procedure (spec §2-4), no I/O: the 1-D and tiny
+// paths, the four metrics on the analysis matrix, scores, composite and bit decision.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "swan/analysis/analysis_matrix.h"
+#include "swan/analysis/manifest.h"
+#include "swan/analysis/matrix_view.h"
+#include "swan/analysis/options.h"
+#include "swan/core/dtype.h"
+
+namespace swan::analysis {
+
+struct MatrixMetrics {
+  RawMetrics raw;
+  Scores scores;
+};
+
+// The four metrics of T. Random draws come from streams seeded by (options.seed, tensor_name).
+MatrixMetrics analyze_matrix(const MatrixView& t, std::string_view tensor_name, const AnalysisOptions& options);
+
+// Produces T for a layout; called only when the tensor is actually analysed.
+using MatrixReader = std::function<std::vector<float>(const AnalysisLayout&)>;
+
+// Whether analyze_tensor will call its reader for this tensor (and so read its data).
+bool needs_analysis(std::string_view name, std::span<const std::int64_t> shape, DType dtype,
+                    const AnalysisOptions& options);
+
+// The manifest entry of one tensor.
+ManifestTensor analyze_tensor(std::string_view name, std::span<const std::int64_t> shape, DType dtype,
+                              const MatrixReader& read_matrix, const AnalysisOptions& options);
+
+}  // namespace swan::analysis
