@@ -6,9 +6,17 @@
 // (returned as float32 values that are exactly representable in `scale_dtype`, i.e.
 // already rounded to it) and `group_size` codes in [0, 2^bits - 1], packed into a
 // little-endian bit stream read as uint32 words (cols * bits / 32 words per row).
+// A tensor with more than two dimensions ([E, out, in]) is the matrix rows = E*out.
+//
+// Semantics (MLX CPU, spec §1.2–1.3): float32 arithmetic, true min/max, eps = 1e-7f, the
+// sign trick (edge = endpoint of larger magnitude, ties to the max side), rint with ties to
+// even for q0 and the codes, and codes computed with the *unrounded* float32 scale/bias.
+// We deliberately do not emulate the Metal/CUDA kernels (§1.5): CPU semantics are plain
+// IEEE float32 and are what the golden files pin down bit for bit.
 //
 // Preconditions: bits in {2,3,4,5,6,8}; group_size in {32,64,128}; cols % group_size == 0;
-// all inputs finite (callers reject NaN/Inf first, naming the tensor).
+// all inputs finite (callers reject NaN/Inf first, naming the tensor; see finite.h).
+// scale_dtype is F16, BF16 or F32. Violated shape/format preconditions throw swan::Error.
 #pragma once
 
 #include <cstddef>
@@ -26,6 +34,7 @@ struct AffineFormat {
 
 bool is_supported(AffineFormat format);
 std::size_t packed_words_per_row(std::size_t cols, int bits);  // cols * bits / 32
+std::size_t groups_per_row(std::size_t cols, int group_size);  // cols / group_size
 
 // Scalar reference: the executable spec. Single-threaded, obviously correct.
 void quantize_affine_reference(std::span<const float> weights, std::size_t rows, std::size_t cols,
@@ -36,13 +45,33 @@ void quantize_affine_reference(std::span<const float> weights, std::size_t rows,
 void quantize_affine(std::span<const float> weights, std::size_t rows, std::size_t cols, AffineFormat format,
                      DType scale_dtype, std::span<std::uint32_t> packed, std::span<float> scales,
                      std::span<float> biases);
+// Same, with an explicit OpenMP thread count (<= 0: OpenMP's default). The output never
+// depends on it: every row is computed by exactly one thread with the same code.
+void quantize_affine(std::span<const float> weights, std::size_t rows, std::size_t cols, AffineFormat format,
+                     DType scale_dtype, std::span<std::uint32_t> packed, std::span<float> scales,
+                     std::span<float> biases, int threads);
 
 // Codes of one row, unpacked from its packed words.
 void unpack_row(std::span<const std::uint32_t> packed_row, std::size_t cols, int bits, std::span<std::uint8_t> codes);
 
 // w_hat = float(q) * scale + bias in float32 (two roundings, no FMA): MLX's dq_f32.
+// Multi-threaded over rows; bitwise identical to dequantize_affine_reference.
 void dequantize_affine(std::span<const std::uint32_t> packed, std::span<const float> scales,
                        std::span<const float> biases, std::size_t rows, std::size_t cols, AffineFormat format,
                        std::span<float> out);
+
+// Scalar reference for dequantize_affine: reads the codes bit by bit from the stream (§2.1).
+void dequantize_affine_reference(std::span<const std::uint32_t> packed, std::span<const float> scales,
+                                 std::span<const float> biases, std::size_t rows, std::size_t cols,
+                                 AffineFormat format, std::span<float> out);
+
+// Dequantizes rows [row_begin, row_end) of a quantized matrix into `out`
+// ((row_end - row_begin) * cols floats). `packed`, `scales` and `biases` are the whole
+// matrix's arrays (row-major), so an inference engine can expand a slice of rows (say, the
+// embedding rows of the current tokens) without touching the rest. Single-threaded, same
+// bits as dequantize_affine.
+void dequantize_rows(std::span<const std::uint32_t> packed, std::span<const float> scales,
+                     std::span<const float> biases, std::size_t row_begin, std::size_t row_end, std::size_t cols,
+                     AffineFormat format, std::span<float> out);
 
 }  // namespace swan::quant
