@@ -1,0 +1,372 @@
+// Inspection and mlx_lm-loadability validation of model directories; see inspect.h.
+#include "swan/mlx/inspect.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "swan/core/error.h"
+#include "swan/io/model_directory.h"
+#include "swan/io/safetensors.h"
+#include "swan/model/architecture.h"
+#include "swan/model/mlx_naming.h"
+#include "swan/plan/quant_plan.h"
+
+namespace swan::mlx {
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Found {
+  const TensorInfo* info = nullptr;
+  std::string file;
+};
+
+std::int64_t product(const std::vector<std::int64_t>& shape) {
+  std::int64_t n = 1;
+  for (auto d : shape) n *= d;
+  return n;
+}
+
+std::string shape_text(const std::vector<std::int64_t>& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
+
+bool valid_bits(int b) { return b == 2 || b == 3 || b == 4 || b == 5 || b == 6 || b == 8; }
+bool valid_group(int g) { return g == 32 || g == 64 || g == 128; }
+
+// The quantization settings a module gets at load time.
+struct ModuleQuant {
+  int bits = 4;
+  int group_size = 64;
+  std::string mode = "affine";
+  bool from_override = false;
+};
+
+// Input dimension (last axis) mlx_lm's model has for a module, when the config says so.
+std::optional<std::int64_t> expected_in_dim(const std::optional<model::ModelConfig>& config, const std::string& module) {
+  if (!config) return std::nullopt;
+  const auto leaf = model::parameter_name(module);
+  if (leaf == "embed_tokens" || leaf == "lm_head" || leaf == "q_proj" || leaf == "k_proj" || leaf == "v_proj" ||
+      leaf == "gate_proj" || leaf == "up_proj")
+    return config->hidden_size;
+  if (leaf == "o_proj") return config->q_dim();
+  if (leaf == "down_proj") return config->intermediate_size;
+  return std::nullopt;
+}
+
+class Inspector {
+ public:
+  explicit Inspector(InspectReport& report) : r_(report) {}
+
+  void run(const fs::path& dir) {
+    r_.directory = dir;
+    if (!fs::is_directory(dir)) fail("{} is not a directory", dir.string());
+    if (fs::exists(dir / "config.json")) config_ = read_json_file(dir / "config.json");
+    bool mlx = config_ && config_->contains("quantization");
+    // mlx_lm loads every model*.safetensors (a glob; the index is not used).
+    std::vector<std::string> files;
+    for (const auto& e : fs::directory_iterator(dir)) {
+      const std::string name = e.path().filename().string();
+      if (e.is_regular_file() && name.ends_with(".safetensors")) files.push_back(name);
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      shards_.emplace_back(dir / f);
+      for (const auto& t : shards_.back().tensors()) {
+        if (model::parameter_name(t.name) == "scales") mlx = true;
+      }
+      if (shards_.back().metadata().contains("format") && shards_.back().metadata().at("format") == "mlx") mlx = true;
+    }
+    r_.format = mlx ? "mlx" : "hf";
+    if (files.empty()) r_.violations.push_back("no *.safetensors weight files in the directory");
+    for (std::size_t s = 0; s < shards_.size(); ++s) {
+      if (mlx && !files[s].starts_with("model")) {
+        r_.warnings.push_back(fmt::format("{} is ignored by mlx_lm (it loads model*.safetensors only)", files[s]));
+        continue;
+      }
+      r_.files.push_back(files[s]);
+      for (const auto& t : shards_[s].tensors()) {
+        if (!tensors_.emplace(t.name, Found{&t, files[s]}).second)
+          r_.violations.push_back(fmt::format("tensor '{}' appears in more than one file", t.name));
+      }
+    }
+    if (config_) {
+      try {
+        model_config_ = model::parse_model_config(*config_, (dir / "config.json").string());
+      } catch (const Error&) {
+        // Unsupported architecture: shape checks against model dimensions are skipped.
+      }
+    }
+    if (mlx) check_mlx(dir);
+    else summarize_hf();
+  }
+
+ private:
+  void summarize_hf() {
+    // Tensors in file order (sorted files, header order within a file).
+    for (const auto& shard : shards_)
+      for (const auto& t : shard.tensors()) {
+        ParameterSize s;
+        s.name = t.name;
+        s.dtype = std::string(dtype_name(t.dtype));
+        s.bits = static_cast<int>(dtype_size(t.dtype) * 8);
+        s.params = static_cast<std::uint64_t>(t.num_elements());
+        s.bytes = t.nbytes;
+        r_.summary.add(std::move(s));
+      }
+  }
+
+  void violation(std::string text) { r_.violations.push_back(std::move(text)); }
+
+  // Reads the global settings and validates every override entry.
+  void read_quantization() {
+    const nlohmann::ordered_json* q = nullptr;
+    if (config_ && config_->contains("quantization")) q = &(*config_)["quantization"];
+    if (q == nullptr) return;
+    if (!q->is_object()) {
+      violation("config.json: \"quantization\" must be an object");
+      return;
+    }
+    has_quantization_ = true;
+    if (q->contains("bits") && (*q)["bits"].is_number_integer()) global_.bits = (*q)["bits"].get<int>();
+    else violation("config.json: quantization.bits is missing or not an integer");
+    if (q->contains("group_size") && (*q)["group_size"].is_number_integer())
+      global_.group_size = (*q)["group_size"].get<int>();
+    else violation("config.json: quantization.group_size is missing or not an integer");
+    if (q->contains("mode") && (*q)["mode"].is_string()) global_.mode = (*q)["mode"].get<std::string>();
+    if (global_.mode != "affine")
+      violation(fmt::format("config.json: quantization mode '{}' is not checked by swan (affine only)", global_.mode));
+    if (!valid_bits(global_.bits)) violation(fmt::format("config.json: quantization.bits {} is not supported", global_.bits));
+    if (!valid_group(global_.group_size))
+      violation(fmt::format("config.json: quantization.group_size {} is not supported", global_.group_size));
+    for (const auto& [key, value] : q->items()) {
+      if (key == "bits" || key == "group_size" || key == "mode") continue;
+      if (value.is_boolean()) {
+        overrides_[key] = value.get<bool>() ? std::optional<ModuleQuant>(global_) : std::nullopt;
+        continue;
+      }
+      if (!value.is_object()) {
+        violation(fmt::format("config.json: quantization override '{}' must be an object or a boolean", key));
+        continue;
+      }
+      // Missing keys take the layer defaults (64, 4, affine), not the globals.
+      ModuleQuant m{4, 64, "affine", true};
+      for (const auto& [k, v] : value.items()) {
+        if (k == "bits" && v.is_number_integer()) m.bits = v.get<int>();
+        else if (k == "group_size" && (v.is_number_integer() || v.is_null())) m.group_size = v.is_null() ? 64 : v.get<int>();
+        else if (k == "mode" && v.is_string()) m.mode = v.get<std::string>();
+        else if (k == "quantize_input") continue;
+        else violation(fmt::format("config.json: quantization override '{}' has an invalid entry \"{}\": {} "
+                                   "(mlx_lm accepts group_size, bits, mode)", key, k, v.dump()));
+      }
+      if (!valid_bits(m.bits) || !valid_group(m.group_size) || m.mode != "affine")
+        violation(fmt::format("config.json: quantization override '{}' asks for {}-bit g{} {}, which swan cannot "
+                              "check or MLX does not support", key, m.bits, m.group_size, m.mode));
+      overrides_[key] = m;
+    }
+  }
+
+  const Found* find(const std::string& name) const {
+    auto it = tensors_.find(name);
+    return it == tensors_.end() ? nullptr : &it->second;
+  }
+
+  void check_quantized_module(const std::string& module, std::set<std::string>& used) {
+    const Found* weight = find(module + ".weight");
+    const Found* scales = find(module + ".scales");
+    const Found* biases = find(module + ".biases");
+    used.insert(module + ".scales");
+    if (biases) used.insert(module + ".biases");
+    if (weight) used.insert(module + ".weight");
+    ModuleQuant q = global_;
+    if (auto it = overrides_.find(module); it != overrides_.end()) {
+      if (!it->second) {
+        violation(fmt::format("'{}' is quantized (has .scales) but config.json marks it false (unquantized)", module));
+        return;
+      }
+      q = *it->second;
+    } else if (!has_quantization_) {
+      violation(fmt::format("'{}' is quantized (has .scales) but config.json has no \"quantization\" entry", module));
+      return;
+    }
+    if (!weight) return violation(fmt::format("quantized module '{}' has .scales but no .weight", module));
+    if (!biases) return violation(fmt::format("quantized module '{}' has .scales but no .biases", module));
+    const auto& ws = weight->info->shape;
+    const auto& ss = scales->info->shape;
+    if (weight->info->dtype != DType::U32)
+      violation(fmt::format("'{}.weight' of a quantized module must be U32, found {}", module, dtype_name(weight->info->dtype)));
+    if (!is_float_weight_dtype(scales->info->dtype))
+      violation(fmt::format("'{}.scales' must be F32/F16/BF16, found {}", module, dtype_name(scales->info->dtype)));
+    if (biases->info->shape != ss)
+      violation(fmt::format("'{}': .biases shape {} differs from .scales shape {}", module, shape_text(biases->info->shape),
+                            shape_text(ss)));
+    if (ws.size() < 2 || ws.size() != ss.size() || !std::equal(ws.begin(), ws.end() - 1, ss.begin()))
+      return violation(fmt::format("'{}': .weight shape {} and .scales shape {} do not have the same leading dimensions",
+                                   module, shape_text(ws), shape_text(ss)));
+    ParameterSize s;
+    s.name = module + ".weight";
+    s.dtype = std::string(dtype_name(scales->info->dtype));
+    s.quantized = true;
+    s.bits = q.bits;
+    s.group_size = q.group_size;
+    s.bytes = weight->info->nbytes + scales->info->nbytes + biases->info->nbytes;
+    const std::int64_t in = ws.back() * 32 / q.bits;
+    const std::string where = q.from_override ? "its override" : "the global setting (no override)";
+    if (ws.back() * 32 % q.bits != 0 || in != ss.back() * q.group_size) {
+      violation(fmt::format("'{}': .weight {} and .scales {} do not fit {}-bit g{} from {}; {}", module, shape_text(ws),
+                            shape_text(ss), q.bits, q.group_size, where,
+                            q.from_override ? "fix the override" : "a per-module override is missing"));
+    } else if (auto expected = expected_in_dim(model_config_, module); expected && *expected != in) {
+      violation(fmt::format("'{}': .weight {} read as {}-bit (from {}) gives input dim {}, the model has {}; {}", module,
+                            shape_text(ws), q.bits, where, in, *expected,
+                            q.from_override ? "fix the override" : "a per-module override is missing"));
+    }
+    auto logical = ws;
+    logical.back() = in;
+    s.params = static_cast<std::uint64_t>(product(logical));
+    r_.summary.add(std::move(s));
+  }
+
+  void check_mlx(const fs::path& dir) {
+    read_quantization();
+    std::set<std::string> used;
+    std::set<std::string> modules_with_scales;
+    for (const auto& [name, found] : tensors_)
+      if (model::parameter_name(name) == "scales") modules_with_scales.insert(model::module_path(name));
+    std::optional<bool> tied;
+    if (config_) {
+      try {
+        tied = model::ties_word_embeddings(*config_);
+      } catch (const Error& e) {
+        violation(e.what());
+      }
+    } else {
+      violation("no config.json: mlx_lm cannot build the model");
+    }
+    // Walk tensors in name order (deterministic report).
+    for (const auto& [name, found] : tensors_) {
+      const std::string module = model::module_path(name);
+      const auto param = model::parameter_name(name);
+      if (name.find("rotary_emb.inv_freq") != std::string::npos) {
+        violation(fmt::format("stray tensor '{}': mlx_lm models have no rotary inv_freq parameter", name));
+        continue;
+      }
+      if (tied && *tied && (name == "lm_head" || name.starts_with("lm_head."))) {
+        violation(fmt::format("stray tensor '{}': the model ties its embeddings, so it has no lm_head", name));
+        continue;
+      }
+      if (modules_with_scales.contains(module)) {
+        if (param == "scales") check_quantized_module(module, used);
+        else if (param != "weight" && param != "biases" && param != "bias")
+          violation(fmt::format("stray tensor '{}' in quantized module '{}'", name, module));
+        if (param != "bias") continue;
+      }
+      if (param == "biases") {
+        violation(fmt::format("stray tensor '{}': .biases without .scales", name));
+        continue;
+      }
+      if (param == "weight" && found.info->dtype == DType::U32)
+        violation(fmt::format("'{}' is U32 (packed) but '{}.scales' is missing", name, module));
+      if (param == "weight" && !modules_with_scales.contains(module)) {
+        auto it = overrides_.find(module);
+        if (it != overrides_.end() && it->second)
+          violation(fmt::format("config.json quantizes '{}' ({}-bit g{}) but its tensors are float (no .scales)", module,
+                                it->second->bits, it->second->group_size));
+      }
+      ParameterSize s;
+      s.name = name;
+      s.dtype = std::string(dtype_name(found.info->dtype));
+      s.bits = static_cast<int>(dtype_size(found.info->dtype) * 8);
+      s.params = static_cast<std::uint64_t>(found.info->num_elements());
+      s.bytes = found.info->nbytes;
+      r_.summary.add(std::move(s));
+    }
+    if (tied && !*tied && !find("lm_head.weight"))
+      violation("the model does not tie its embeddings but has no lm_head.weight");
+    check_index(dir);
+  }
+
+  void check_index(const fs::path& dir) {
+    for (std::size_t s = 0; s < shards_.size(); ++s) {
+      const auto& meta = shards_[s].metadata();
+      if (!meta.contains("format") || meta.at("format") != "mlx")
+        r_.warnings.push_back(fmt::format("{} has no \"format\": \"mlx\" metadata", shards_[s].path().filename().string()));
+    }
+    const fs::path index_path = dir / "model.safetensors.index.json";
+    if (!fs::exists(index_path)) {
+      r_.warnings.push_back("no model.safetensors.index.json (mlx_lm does not need it; mlx_lm.convert writes it)");
+      return;
+    }
+    const auto index = read_json_file(index_path);
+    if (!index.contains("weight_map") || !index["weight_map"].is_object()) {
+      r_.warnings.push_back("model.safetensors.index.json has no weight_map");
+      return;
+    }
+    std::uint64_t total = 0;
+    for (const auto& [name, found] : tensors_) {
+      total += found.info->nbytes;
+      const auto& map = index["weight_map"];
+      if (!map.contains(name) || map[name] != found.file)
+        r_.warnings.push_back(fmt::format("index weight_map does not map '{}' to {}", name, found.file));
+    }
+    for (const auto& [name, file] : index["weight_map"].items())
+      if (!tensors_.contains(name)) r_.warnings.push_back(fmt::format("index weight_map lists missing tensor '{}'", name));
+    const auto& meta = index.value("metadata", nlohmann::ordered_json::object());
+    if (meta.contains("total_size") && meta["total_size"] != total)
+      r_.warnings.push_back(fmt::format("index total_size {} differs from the tensors' {} bytes", meta["total_size"].dump(), total));
+    if (meta.contains("total_parameters") && meta["total_parameters"] != r_.summary.total_params)
+      r_.warnings.push_back(fmt::format("index total_parameters {} differs from the {} logical parameters",
+                                        meta["total_parameters"].dump(), r_.summary.total_params));
+  }
+
+  InspectReport& r_;
+  std::optional<nlohmann::ordered_json> config_;
+  std::optional<model::ModelConfig> model_config_;
+  std::vector<SafetensorsFile> shards_;
+  std::map<std::string, Found> tensors_;
+  bool has_quantization_ = false;
+  ModuleQuant global_;
+  std::map<std::string, std::optional<ModuleQuant>> overrides_;  // nullopt: `false`
+};
+
+}  // namespace
+
+InspectReport inspect_directory(const fs::path& directory) {
+  InspectReport report;
+  Inspector(report).run(directory);
+  return report;
+}
+
+nlohmann::ordered_json to_json(const InspectReport& report) {
+  nlohmann::ordered_json j;
+  j["directory"] = report.directory.string();
+  j["format"] = report.format;
+  j["files"] = report.files;
+  j["ok"] = report.ok();
+  j["violations"] = report.violations;
+  j["warnings"] = report.warnings;
+  j["summary"] = to_json(report.summary);
+  return j;
+}
+
+std::string format_report(const InspectReport& report) {
+  std::string out = fmt::format("{} ({} model directory, {} weight file{})\n\n", report.directory.string(),
+                                report.format == "mlx" ? "MLX" : "HuggingFace", report.files.size(),
+                                report.files.size() == 1 ? "" : "s");
+  out += format_table(report.summary);
+  for (const auto& w : report.warnings) out += "warning: " + w + "\n";
+  if (report.format == "mlx") {
+    if (report.ok()) out += "\nmlx_lm load check: OK\n";
+    else {
+      out += fmt::format("\nmlx_lm load check: {} violation{}\n", report.violations.size(),
+                         report.violations.size() == 1 ? "" : "s");
+      for (const auto& v : report.violations) out += "  - " + v + "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace swan::mlx
