@@ -185,3 +185,30 @@ WriteResult write_mlx_model(const ModelDirectory& source, const plan::QuantPlan&
 }
 
 }  // namespace swan::mlx
+
+namespace swan::mlx {
+
+std::string format_write_result(const WriteResult& result) {
+  const auto& s = result.summary;
+  std::string out = fmt::format("wrote {} ({} files, {} weights in {} bytes = {})\n", result.directory.string(),
+                                result.files.size(), s.total_params, s.total_bytes, format_bytes(s.total_bytes));
+  out += fmt::format("average bits per weight: {:.3f} without scales/biases, {:.3f} with\n", s.bits_per_weight(),
+                     s.bits_per_weight_with_overhead());
+  for (const auto& [bits, params] : s.params_by_bits())
+    out += fmt::format("  {:>2}-bit: {:>12} params ({:.1f} %)\n", bits, params,
+                       s.total_params ? 100.0 * static_cast<double>(params) / s.total_params : 0.0);
+  if (!result.fallbacks.empty()) {
+    out += fmt::format("{} group-size fallback{}:\n", result.fallbacks.size(), result.fallbacks.size() == 1 ? "" : "s");
+    for (const auto& f : result.fallbacks) out += "  " + f + "\n";
+  }
+  return out;
+}
+
+DType parse_output_dtype(const std::string& name) {
+  if (name == "float16") return DType::F16;
+  if (name == "bfloat16") return DType::BF16;
+  if (name == "float32") return DType::F32;
+  fail("unknown dtype '{}': use float16, bfloat16 or float32", name);
+}
+
+}  // namespace swan::mlx

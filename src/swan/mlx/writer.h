@@ -48,3 +48,10 @@ WriteResult write_mlx_model(const ModelDirectory& source, const plan::QuantPlan&
 bool is_copied_file(const std::string& file_name);
 
 }  // namespace swan::mlx
+
+namespace swan::mlx {
+// A few lines for the terminal: where it went, size, averages, fallbacks.
+std::string format_write_result(const WriteResult& result);
+// Parses --dtype values: float16, bfloat16, float32.
+DType parse_output_dtype(const std::string& name);
+}  // namespace swan::mlx

@@ -1,0 +1,84 @@
+// `swan convert MODEL_DIR -o OUT_DIR [...]`: HF model -> MLX model directory, either
+// uniformly quantized (like `mlx_lm.convert -q --q-bits B --q-group-size G`), with SWAN's
+// per-tensor bits (analysis + quantize in one step), or not quantized (dtype conversion).
+#include <fmt/core.h>
+#include <omp.h>
+
+#include <memory>
+
+#include "cli/commands.h"
+#include "swan/core/error.h"
+#include "swan/io/model_directory.h"
+#include "swan/mlx/layout.h"
+#include "swan/mlx/writer.h"
+#include "swan/plan/builders.h"
+
+namespace swan::cli {
+
+void add_convert_command(CLI::App& app) {
+  struct Options {
+    std::string model, output, dtype, method, thresholds = "cli";
+    int bits = 0, group_size = 0, threads = 0;
+    std::uint64_t seed = 0;
+    bool quantize = false, force = false, quiet = false;
+  };
+  auto opts = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand(
+      "convert",
+      "Convert a HuggingFace model to an MLX model directory that mlx_lm loads unchanged.\n"
+      "  uniform:  -q / --bits B --group-size G   (mlx_lm.convert's -q, --q-bits, --q-group-size)\n"
+      "  SWAN:     --method swan [--thresholds cli|config] [--seed N]\n"
+      "  neither:  float copy in --dtype / torch_dtype, no quantization");
+  cmd->add_option("MODEL_DIR", opts->model, "HuggingFace model directory (config.json + safetensors)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("-o,--output,--mlx-path", opts->output, "output directory (must not exist or be empty)")->required();
+  auto* quantize = cmd->add_flag("-q,--quantize", opts->quantize, "quantize uniformly (default 4-bit, group 64)");
+  auto* bits = cmd->add_option("--bits,--q-bits", opts->bits, "bits per weight: 2, 3, 4, 5, 6 or 8 (uniform)")
+                   ->check(CLI::IsMember({2, 3, 4, 5, 6, 8}));
+  auto* group = cmd->add_option("--group-size,--q-group-size", opts->group_size, "group size: 32, 64 or 128 (uniform)")
+                    ->check(CLI::IsMember({32, 64, 128}));
+  auto* method = cmd->add_option("--method", opts->method, "swan: per-tensor bits from SWAN's analysis")
+                     ->check(CLI::IsMember({"swan", "uniform"}));
+  cmd->add_option("--thresholds", opts->thresholds, "SWAN threshold set: cli (0.10/0.45/0.85) or config (0.10/0.65/0.90)")
+      ->check(CLI::IsMember({"cli", "config"}));
+  cmd->add_option("--seed", opts->seed, "seed of SWAN's randomised metrics");
+  cmd->add_option("--dtype", opts->dtype, "float dtype of the output (default: config torch_dtype)")
+      ->check(CLI::IsMember({"float16", "bfloat16", "float32"}));
+  cmd->add_flag("--force", opts->force, "replace a non-empty output directory");
+  cmd->add_option("--threads", opts->threads, "worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--quiet", opts->quiet, "print nothing but errors");
+  (void)quantize;
+  (void)method;
+  (void)bits;
+  (void)group;
+  cmd->callback([opts] {
+    const bool uniform_flags = opts->quantize || opts->bits != 0 || opts->group_size != 0;
+    if (opts->method == "swan" && uniform_flags)
+      throw CLI::ValidationError("--method swan", "chooses bits per tensor; do not combine it with -q/--bits/--group-size");
+    if (opts->threads > 0) omp_set_num_threads(opts->threads);
+    const ModelDirectory source(opts->model);
+    const auto targets = mlx::quantizable_targets(source);
+    std::optional<plan::QuantPlan> plan;
+    if (opts->method == "swan") {
+      fail("--method swan is not available in this build yet (the analysis library is not integrated); run "
+           "`swan analyze MODEL_DIR -o manifest.json` then `swan quantize MODEL_DIR --manifest manifest.json -o OUT_DIR`");
+    } else if (uniform_flags || opts->method == "uniform") {
+      plan = plan::uniform_plan(targets, opts->bits ? opts->bits : 4, opts->group_size ? opts->group_size : 64);
+    } else {
+      plan = plan::float_plan(targets);
+    }
+    mlx::WriteOptions write;
+    write.force = opts->force;
+    if (!opts->dtype.empty()) write.dtype = mlx::parse_output_dtype(opts->dtype);
+    if (!opts->quiet)
+      write.on_parameter = [](std::size_t i, std::size_t n, const std::string& name) {
+        fmt::print(stderr, "\r[{}/{}] {:<60.60}", i + 1, n, name);
+        if (i + 1 == n) fmt::print(stderr, "\n");
+      };
+    const auto result = mlx::write_mlx_model(source, *plan, opts->output, write);
+    if (!opts->quiet) fmt::print("{}", mlx::format_write_result(result));
+  });
+}
+
+}  // namespace swan::cli

@@ -1,0 +1,55 @@
+// `swan quantize MODEL_DIR --manifest manifest.json -o OUT_DIR`: write the MLX model a
+// SWAN manifest describes (the second half of `swan convert --method swan`).
+#include <fmt/core.h>
+#include <omp.h>
+
+#include <memory>
+
+#include "cli/commands.h"
+#include "swan/io/model_directory.h"
+#include "swan/mlx/layout.h"
+#include "swan/mlx/writer.h"
+#include "swan/plan/builders.h"
+
+namespace swan::cli {
+
+void add_quantize_command(CLI::App& app) {
+  struct Options {
+    std::string model, manifest, output, dtype;
+    bool force = false, quiet = false;
+    int threads = 0;
+  };
+  auto opts = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("quantize",
+                                 "Write an MLX model (mlx_lm layout) with the per-tensor bits of a SWAN manifest.\n"
+                                 "Tensors missing from the manifest get 4 bits; group sizes follow SWAN\n"
+                                 "(8-bit g64, 4-bit g128, 2-bit g32) unless the manifest records one.");
+  cmd->add_option("MODEL_DIR", opts->model, "HuggingFace model directory (config.json + safetensors)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--manifest", opts->manifest, "manifest from `swan analyze`")->required()->check(CLI::ExistingFile);
+  cmd->add_option("-o,--output,--mlx-path", opts->output, "output directory (must not exist or be empty)")->required();
+  cmd->add_option("--dtype", opts->dtype, "float dtype of the output (default: config torch_dtype)")
+      ->check(CLI::IsMember({"float16", "bfloat16", "float32"}));
+  cmd->add_flag("--force", opts->force, "replace a non-empty output directory");
+  cmd->add_option("--threads", opts->threads, "worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--quiet", opts->quiet, "print nothing but errors");
+  cmd->callback([opts] {
+    if (opts->threads > 0) omp_set_num_threads(opts->threads);
+    const ModelDirectory source(opts->model);
+    const auto targets = mlx::quantizable_targets(source);
+    const auto plan = plan::swan_plan(targets, plan::read_manifest_decisions(opts->manifest));
+    mlx::WriteOptions write;
+    write.force = opts->force;
+    if (!opts->dtype.empty()) write.dtype = mlx::parse_output_dtype(opts->dtype);
+    if (!opts->quiet)
+      write.on_parameter = [](std::size_t i, std::size_t n, const std::string& name) {
+        fmt::print(stderr, "\r[{}/{}] {:<60.60}", i + 1, n, name);
+        if (i + 1 == n) fmt::print(stderr, "\n");
+      };
+    const auto result = mlx::write_mlx_model(source, plan, opts->output, write);
+    if (!opts->quiet) fmt::print("{}", mlx::format_write_result(result));
+  });
+}
+
+}  // namespace swan::cli
