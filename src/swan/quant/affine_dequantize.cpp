@@ -7,6 +7,7 @@
 #include "swan/quant/affine.h"
 #include "swan/quant/affine_checks.h"
 #include "swan/quant/bit_packing.h"
+#include "swan/quant/thread_count.h"
 
 namespace swan::quant {
 
@@ -67,9 +68,10 @@ void dequantize_affine(std::span<const std::uint32_t> packed, std::span<const fl
   const std::size_t words = packed_words_per_row(cols, format.bits);
   const std::size_t groups = groups_per_row(cols, format.group_size);
   const auto row_count = static_cast<std::ptrdiff_t>(rows);
+  const int threads = detail::thread_count(rows, rows * cols, 0);
   detail::dispatch_bits(format.bits, [&](auto b) {
     constexpr int Bits = decltype(b)::value;
-#pragma omp parallel for schedule(static) if (rows > 1)
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
     for (std::ptrdiff_t r = 0; r < row_count; ++r) {
       const auto row = static_cast<std::size_t>(r);
       detail::dequantize_row<Bits>(packed.data() + row * words, scales.data() + row * groups,

@@ -2,12 +2,11 @@
 // vectorisable loops (affine_group.h) and bit width-specialised packing (bit_packing.h).
 // Bitwise identical to quantize_affine_reference; the row is the unit of work, so the
 // output does not depend on the number of threads.
-#include <omp.h>
-
 #include "swan/quant/affine.h"
 #include "swan/quant/affine_checks.h"
 #include "swan/quant/affine_group.h"
 #include "swan/quant/bit_packing.h"
+#include "swan/quant/thread_count.h"
 
 namespace swan::quant {
 namespace {
@@ -21,7 +20,7 @@ void quantize_rows(const float* weights, std::size_t rows, std::size_t cols, int
   const int blocks_per_group = group_size / detail::kBlockCodes;
   const auto row_count = static_cast<std::ptrdiff_t>(rows);
 
-#pragma omp parallel for schedule(dynamic, 4) num_threads(threads) if (rows > 1)
+#pragma omp parallel for schedule(dynamic, 4) num_threads(threads) if (threads > 1)
   for (std::ptrdiff_t r = 0; r < row_count; ++r) {
     alignas(64) std::int32_t codes[128];
     const float* row = weights + static_cast<std::size_t>(r) * cols;
@@ -53,7 +52,7 @@ void quantize_affine(std::span<const float> weights, std::size_t rows, std::size
   detail::check_size(op, "packed", packed.size(), rows * packed_words_per_row(cols, format.bits));
   detail::check_size(op, "scales", scales.size(), rows * groups_per_row(cols, format.group_size));
   detail::check_size(op, "biases", biases.size(), rows * groups_per_row(cols, format.group_size));
-  const int thread_count = threads > 0 ? threads : omp_get_max_threads();
+  const int thread_count = detail::thread_count(rows, rows * cols, threads);
   detail::dispatch_bits(format.bits, [&](auto bits) {
     quantize_rows<decltype(bits)::value>(weights.data(), rows, cols, format.group_size, scale_dtype, packed.data(),
                                          scales.data(), biases.data(), thread_count);
