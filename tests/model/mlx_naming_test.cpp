@@ -1,0 +1,96 @@
+// mlx_lm naming conventions (spec mlx-format.md §5.3–5.5), on hand-written names and shapes.
+#include "swan/model/mlx_naming.h"
+
+#include <gtest/gtest.h>
+
+#include "swan/core/error.h"
+
+namespace swan::model {
+namespace {
+
+TEST(MlxNaming, ModulePathStripsTheParameter) {
+  EXPECT_EQ(module_path("model.layers.3.mlp.down_proj.weight"), "model.layers.3.mlp.down_proj");
+  EXPECT_EQ(module_path("lm_head.weight"), "lm_head");
+  EXPECT_EQ(parameter_name("model.layers.0.self_attn.q_proj.bias"), "bias");
+  EXPECT_EQ(parameter_name("model.embed_tokens.biases"), "biases");
+}
+
+TEST(MlxNaming, QuantizableModules) {
+  const std::vector<std::int64_t> matrix{64, 128}, vector{64}, stacked{4, 64, 128};
+  EXPECT_TRUE(is_quantizable("model.layers.0.self_attn.q_proj.weight", matrix));
+  EXPECT_TRUE(is_quantizable("model.embed_tokens.weight", matrix));
+  EXPECT_TRUE(is_quantizable("lm_head.weight", matrix));
+  EXPECT_TRUE(is_quantizable("model.layers.0.mlp.switch_mlp.up_proj.weight", stacked));
+  EXPECT_FALSE(is_quantizable("model.layers.0.self_attn.q_proj.bias", vector));
+  EXPECT_FALSE(is_quantizable("model.layers.0.input_layernorm.weight", vector));
+  EXPECT_FALSE(is_quantizable("model.norm.weight", vector));
+  EXPECT_FALSE(is_quantizable("model.layers.0.self_attn.q_norm.weight", vector));
+  // A 2-D norm weight is still a norm.
+  EXPECT_FALSE(is_quantizable("model.layers.0.post_attention_layernorm.weight", matrix));
+  EXPECT_FALSE(is_quantizable("model.layers.0.mlp.experts.weight", stacked));  // 3-D outside switch_mlp
+}
+
+TEST(MlxNaming, TiedEmbeddingsFollowMlxLmDefaults) {
+  using J = nlohmann::ordered_json;
+  EXPECT_TRUE(ties_word_embeddings(J{{"model_type", "llama"}}));
+  EXPECT_TRUE(ties_word_embeddings(J{{"model_type", "qwen2"}}));
+  EXPECT_TRUE(ties_word_embeddings(J{{"model_type", "mistral"}}));
+  EXPECT_FALSE(ties_word_embeddings(J{{"model_type", "llama"}, {"tie_word_embeddings", false}}));
+  EXPECT_TRUE(ties_word_embeddings(J{{"model_type", "qwen3"}, {"tie_word_embeddings", true}}));
+  EXPECT_THROW(ties_word_embeddings(J{{"model_type", "qwen3"}}), Error);
+  EXPECT_THROW(ties_word_embeddings(J{{"model_type", "qwen2"}, {"tie_word_embeddings", "yes"}}), Error);
+}
+
+TEST(MlxNaming, DroppedTensors) {
+  EXPECT_TRUE(is_dropped("model.layers.0.self_attn.rotary_emb.inv_freq", false));
+  EXPECT_TRUE(is_dropped("lm_head.weight", true));
+  EXPECT_FALSE(is_dropped("lm_head.weight", false));
+  EXPECT_FALSE(is_dropped("model.lm_head_norm.weight", true));
+}
+
+TEST(MlxNaming, ExpertTensorsStackIntoSwitchMlp) {
+  auto e = parse_expert_tensor("model.layers.2.mlp.experts.17.down_proj.weight");
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->stacked_name, "model.layers.2.mlp.switch_mlp.down_proj.weight");
+  EXPECT_EQ(e->expert, 17);
+  EXPECT_FALSE(parse_expert_tensor("model.layers.2.mlp.down_proj.weight").has_value());
+  EXPECT_FALSE(parse_expert_tensor("model.layers.2.mlp.experts.x.down_proj.weight").has_value());
+  EXPECT_FALSE(parse_expert_tensor("model.layers.2.mlp.experts.1.down_proj.bias").has_value());
+}
+
+TEST(MlxNaming, ParametersDropStackAndKeepOrder) {
+  const std::vector<SourceTensor> sources = {
+      {"model.embed_tokens.weight", {256, 64}},
+      {"model.layers.0.mlp.experts.1.up_proj.weight", {32, 64}},  // out of order on purpose
+      {"model.layers.0.mlp.experts.0.up_proj.weight", {32, 64}},
+      {"model.layers.0.mlp.gate.weight", {2, 64}},
+      {"model.layers.0.self_attn.rotary_emb.inv_freq", {16}},
+      {"model.norm.weight", {64}},
+      {"lm_head.weight", {256, 64}},
+  };
+  const auto tied = mlx_parameters(sources, true);
+  ASSERT_EQ(tied.size(), 4u);
+  EXPECT_EQ(tied[0].name, "model.embed_tokens.weight");
+  EXPECT_TRUE(tied[0].quantizable);
+  EXPECT_EQ(tied[1].name, "model.layers.0.mlp.switch_mlp.up_proj.weight");
+  EXPECT_EQ(tied[1].shape, (std::vector<std::int64_t>{2, 32, 64}));
+  EXPECT_EQ(tied[1].sources, (std::vector<std::string>{"model.layers.0.mlp.experts.0.up_proj.weight",
+                                                         "model.layers.0.mlp.experts.1.up_proj.weight"}));
+  EXPECT_TRUE(tied[1].quantizable);
+  EXPECT_EQ(tied[2].name, "model.layers.0.mlp.gate.weight");  // the router: a Linear
+  EXPECT_EQ(tied[3].name, "model.norm.weight");
+  EXPECT_FALSE(tied[3].quantizable);
+  const auto untied = mlx_parameters(sources, false);
+  ASSERT_EQ(untied.size(), 5u);
+  EXPECT_EQ(untied.back().name, "lm_head.weight");
+}
+
+TEST(MlxNaming, IncompleteExpertSetsAreRejected) {
+  const std::vector<SourceTensor> missing = {{"m.experts.0.up_proj.weight", {4, 8}}, {"m.experts.2.up_proj.weight", {4, 8}}};
+  EXPECT_THROW(mlx_parameters(missing, false), Error);
+  const std::vector<SourceTensor> shapes = {{"m.experts.0.up_proj.weight", {4, 8}}, {"m.experts.1.up_proj.weight", {4, 16}}};
+  EXPECT_THROW(mlx_parameters(shapes, false), Error);
+}
+
+}  // namespace
+}  // namespace swan::model
