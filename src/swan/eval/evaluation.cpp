@@ -1,0 +1,113 @@
+#include "swan/eval/evaluation.h"
+
+#include <exception>
+
+#include "swan/core/error.h"
+#include "swan/eval/log_softmax.h"
+
+namespace swan::eval {
+namespace {
+
+std::vector<float> run_forward(const ForwardFn& forward, std::span<const std::int32_t> input, std::size_t vocab_size) {
+  std::vector<float> logits = forward(input);
+  if (logits.size() != input.size() * vocab_size) {
+    fail("the forward pass returned {} logits for {} tokens, expected {} per token (vocabulary size)",
+         logits.size(), input.size(), vocab_size);
+  }
+  return logits;
+}
+
+std::span<const float> row(std::span<const float> matrix, std::size_t index, std::size_t width) {
+  return matrix.subspan(index * width, width);
+}
+
+// body(i) for i in [0, count) on OpenMP threads. An exception must not escape an OpenMP region
+// (it would terminate the process), so the first one is carried out and rethrown here.
+template <typename Body>
+void parallel_rows(std::size_t count, const Body& body) {
+  std::exception_ptr error;
+  const auto n = static_cast<std::ptrdiff_t>(count);
+#pragma omp parallel for schedule(static)
+  for (std::ptrdiff_t i = 0; i < n; ++i) {
+    try {
+      body(static_cast<std::size_t>(i));
+    } catch (...) {
+#pragma omp critical(swan_eval_row_error)
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace
+
+PerplexityResult evaluate_perplexity(const EvalInput& input, const ForwardFn& model, const ChunkDoneFn& on_chunk) {
+  const ChunkPlan& plan = input.plan;
+  PerplexityAccumulator accumulator;
+  std::vector<double> nll(plan.scored_per_chunk());
+  for (std::size_t chunk = 0; chunk < plan.chunk_count; ++chunk) {
+    const auto tokens = chunk_input(input.tokens, plan, chunk, input.bos);
+    const auto logits = run_forward(model, tokens, input.vocab_size);
+    // Rows in parallel, summed in order afterwards so the result does not depend on threads.
+    parallel_rows(nll.size(), [&](std::size_t r) {
+      const std::size_t logits_row = plan.first_scored_row() + r;
+      nll[r] = negative_log_likelihood(row(logits, logits_row, input.vocab_size),
+                                       scored_target(input.tokens, plan, chunk, logits_row));
+    });
+    for (double value : nll) accumulator.add(value);
+    if (on_chunk) on_chunk(chunk + 1);
+  }
+  return accumulator.result();
+}
+
+void scored_log_probs(std::span<const float> chunk_logits, const ChunkPlan& plan, std::size_t vocab_size,
+                      std::span<float> out) {
+  SWAN_CHECK(chunk_logits.size() == plan.ctx * vocab_size, "{} logits for a chunk of {} × {}", chunk_logits.size(),
+             plan.ctx, vocab_size);
+  SWAN_CHECK(out.size() == plan.scored_per_chunk() * vocab_size, "{} outputs for {} scored rows of {}", out.size(),
+             plan.scored_per_chunk(), vocab_size);
+  parallel_rows(plan.scored_per_chunk(), [&](std::size_t r) {
+    log_softmax(row(chunk_logits, plan.first_scored_row() + r, vocab_size), out.subspan(r * vocab_size, vocab_size));
+  });
+}
+
+BaseLogProbsFn base_from_model(ForwardFn forward, const ChunkPlan& plan, std::size_t vocab_size) {
+  return [forward = std::move(forward), plan, vocab_size](std::size_t, std::span<const std::int32_t> input,
+                                                          std::span<float> out) {
+    const auto logits = run_forward(forward, input, vocab_size);
+    scored_log_probs(logits, plan, vocab_size, out);
+  };
+}
+
+BaseLogProbsFn base_from_file(BaseLogitsReader& reader) {
+  return [&reader](std::size_t chunk, std::span<const std::int32_t>, std::span<float> out) {
+    reader.read_chunk(chunk, out);
+  };
+}
+
+KldSummary evaluate_kl_divergence(const EvalInput& input, const BaseLogProbsFn& base, const ForwardFn& model,
+                                  BaseLogitsWriter* save, const ChunkDoneFn& on_chunk) {
+  const ChunkPlan& plan = input.plan;
+  const std::size_t vocab = input.vocab_size;
+  const std::size_t rows = plan.scored_per_chunk();
+  std::vector<float> base_log_probs(rows * vocab);
+  std::vector<float> model_log_probs(rows * vocab);
+  std::vector<TokenComparison> tokens(rows);
+  KldAccumulator accumulator;
+  for (std::size_t chunk = 0; chunk < plan.chunk_count; ++chunk) {
+    const auto chunk_tokens = chunk_input(input.tokens, plan, chunk, input.bos);
+    base(chunk, chunk_tokens, base_log_probs);
+    if (save) save->write_chunk(base_log_probs);
+    scored_log_probs(run_forward(model, chunk_tokens, vocab), plan, vocab, model_log_probs);
+    const std::span<const float> base_view(base_log_probs), model_view(model_log_probs);
+    parallel_rows(rows, [&](std::size_t r) {
+      tokens[r] = compare_token(row(base_view, r, vocab), row(model_view, r, vocab),
+                                scored_target(input.tokens, plan, chunk, plan.first_scored_row() + r));
+    });
+    for (const auto& token : tokens) accumulator.add(token);
+    if (on_chunk) on_chunk(chunk + 1);
+  }
+  return accumulator.summary();
+}
+
+}  // namespace swan::eval

@@ -1,0 +1,56 @@
+// The evaluation loops: run the chunks of a tokenized text (chunking.h) through a forward
+// pass and accumulate perplexity or KL-divergence. The forward pass is a callback, so these
+// loops are tested with synthetic "models" and know nothing about weights or tokenizers.
+//
+// Memory: one chunk's logits (ctx × vocab floats) per model at a time, plus a few scalars per
+// scored token; never the whole text's logits.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "swan/eval/base_logits_file.h"
+#include "swan/eval/chunking.h"
+#include "swan/eval/kl_divergence.h"
+#include "swan/eval/perplexity.h"
+
+namespace swan::eval {
+
+// Logits [tokens.size(), vocab] (row t predicts token t+1) for a sequence from position 0.
+using ForwardFn = std::function<std::vector<float>(std::span<const std::int32_t> tokens)>;
+// Told after each chunk how many chunks are done.
+using ChunkDoneFn = std::function<void(std::size_t chunks_done)>;
+
+struct EvalInput {
+  std::span<const std::int32_t> tokens;  // the whole tokenized text
+  ChunkPlan plan;
+  std::optional<std::int32_t> bos;  // replaces each chunk's first token when set
+  std::size_t vocab_size = 0;       // logits per row
+};
+
+PerplexityResult evaluate_perplexity(const EvalInput& input, const ForwardFn& model, const ChunkDoneFn& on_chunk = {});
+
+// Log-softmax of the scored rows (first_scored_row() … ctx-2) of one chunk's logits, written
+// row-major to `out` (scored_per_chunk × vocab).
+void scored_log_probs(std::span<const float> chunk_logits, const ChunkPlan& plan, std::size_t vocab_size,
+                      std::span<float> out);
+
+// Where the base distribution of a chunk comes from: fills `out` (scored_per_chunk × vocab)
+// given the chunk's index and its input tokens.
+using BaseLogProbsFn =
+    std::function<void(std::size_t chunk, std::span<const std::int32_t> input, std::span<float> out)>;
+// Runs the base model.
+BaseLogProbsFn base_from_model(ForwardFn forward, const ChunkPlan& plan, std::size_t vocab_size);
+// Reads a --save-base file (already checked against this run with check_matches()).
+BaseLogProbsFn base_from_file(BaseLogitsReader& reader);
+
+// KL-divergence of `model` from the base. When `save` is given, every chunk's base log-probs
+// are appended to it (the caller commits it).
+KldSummary evaluate_kl_divergence(const EvalInput& input, const BaseLogProbsFn& base, const ForwardFn& model,
+                                  BaseLogitsWriter* save = nullptr, const ChunkDoneFn& on_chunk = {});
+
+}  // namespace swan::eval
