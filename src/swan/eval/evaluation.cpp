@@ -21,13 +21,16 @@ std::span<const float> row(std::span<const float> matrix, std::size_t index, std
   return matrix.subspan(index * width, width);
 }
 
-// body(i) for i in [0, count) on OpenMP threads. An exception must not escape an OpenMP region
-// (it would terminate the process), so the first one is carried out and rethrown here.
+// body(i) for i in [0, count) on OpenMP threads, each row `width` wide. Small work stays on one
+// thread (waking a team costs more than a few thousand exp() calls). An exception must not
+// escape an OpenMP region (it would terminate the process), so the first one is carried out
+// and rethrown here.
 template <typename Body>
-void parallel_rows(std::size_t count, const Body& body) {
+void parallel_rows(std::size_t count, std::size_t width, const Body& body) {
   std::exception_ptr error;
   const auto n = static_cast<std::ptrdiff_t>(count);
-#pragma omp parallel for schedule(static)
+  const bool parallel = count * width >= (std::size_t{1} << 16);
+#pragma omp parallel for schedule(static) if (parallel)
   for (std::ptrdiff_t i = 0; i < n; ++i) {
     try {
       body(static_cast<std::size_t>(i));
@@ -49,7 +52,7 @@ PerplexityResult evaluate_perplexity(const EvalInput& input, const ForwardFn& mo
     const auto tokens = chunk_input(input.tokens, plan, chunk, input.bos);
     const auto logits = run_forward(model, tokens, input.vocab_size);
     // Rows in parallel, summed in order afterwards so the result does not depend on threads.
-    parallel_rows(nll.size(), [&](std::size_t r) {
+    parallel_rows(nll.size(), input.vocab_size, [&](std::size_t r) {
       const std::size_t logits_row = plan.first_scored_row() + r;
       nll[r] = negative_log_likelihood(row(logits, logits_row, input.vocab_size),
                                        scored_target(input.tokens, plan, chunk, logits_row));
@@ -66,7 +69,7 @@ void scored_log_probs(std::span<const float> chunk_logits, const ChunkPlan& plan
              plan.ctx, vocab_size);
   SWAN_CHECK(out.size() == plan.scored_per_chunk() * vocab_size, "{} outputs for {} scored rows of {}", out.size(),
              plan.scored_per_chunk(), vocab_size);
-  parallel_rows(plan.scored_per_chunk(), [&](std::size_t r) {
+  parallel_rows(plan.scored_per_chunk(), vocab_size, [&](std::size_t r) {
     log_softmax(row(chunk_logits, plan.first_scored_row() + r, vocab_size), out.subspan(r * vocab_size, vocab_size));
   });
 }
@@ -100,7 +103,7 @@ KldSummary evaluate_kl_divergence(const EvalInput& input, const BaseLogProbsFn& 
     if (save) save->write_chunk(base_log_probs);
     scored_log_probs(run_forward(model, chunk_tokens, vocab), plan, vocab, model_log_probs);
     const std::span<const float> base_view(base_log_probs), model_view(model_log_probs);
-    parallel_rows(rows, [&](std::size_t r) {
+    parallel_rows(rows, vocab, [&](std::size_t r) {
       tokens[r] = compare_token(row(base_view, r, vocab), row(model_view, r, vocab),
                                 scored_target(input.tokens, plan, chunk, plan.first_scored_row() + r));
     });
