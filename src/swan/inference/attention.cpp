@@ -51,8 +51,10 @@ void causal_attention(const AttentionShape& shape, std::span<const float> q, std
   const std::size_t blocks = (n + kQueryBlock - 1) / kQueryBlock;
   const std::size_t items = shape.heads * blocks;
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+  // Multiply-adds of QK^T and PV over the causal triangle; small problems stay on one thread.
+  const bool parallel = shape.heads * n * n * d >= (std::size_t{1} << 22);
 
-#pragma omp parallel
+#pragma omp parallel if (parallel)
   {
     std::vector<float> scores;
 #pragma omp for schedule(dynamic, 1)

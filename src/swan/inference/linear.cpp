@@ -37,8 +37,11 @@ void linear(const WeightMatrix& weight, std::span<const float> x, std::size_t to
   const std::size_t band = band_rows(rows, cols, threads);
   const std::size_t bands = (rows + band - 1) / band;
   const float* in_place = weight.float_data();
+  // Below ~4M multiply-adds (a few tens of microseconds) waking the other threads costs more
+  // than it saves, and on a loaded machine a region's barrier can wait a whole time slice.
+  const bool parallel = tokens * rows * cols >= (std::size_t{1} << 22);
 
-#pragma omp parallel
+#pragma omp parallel if (parallel)
   {
     std::vector<float> tile;
 #pragma omp for schedule(dynamic, 1)

@@ -67,7 +67,7 @@ std::vector<float> Model::forward(std::span<const std::int32_t> tokens) const {
   std::vector<float> gate(n * inter), up(n * inter);
   std::vector<float> delta(n * hidden);
 
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * hidden > 65536)
   for (std::size_t t = 0; t < n; ++t) {
     const auto id = static_cast<std::size_t>(tokens[t]);
     weights_.embed_tokens.read_rows(id, id + 1, std::span(x).subspan(t * hidden, hidden));

@@ -81,7 +81,7 @@ void WeightMatrix::read_rows(std::size_t begin, std::size_t end, std::span<float
   const std::size_t scale_row_bytes = groups_per_row * dtype_size(scale_dtype_);
   convert_to_float(scale_dtype_, scales_.subspan(begin * scale_row_bytes, count * scale_row_bytes), scales);
   convert_to_float(scale_dtype_, biases_.subspan(begin * scale_row_bytes, count * scale_row_bytes), biases);
-  quant::dequantize_affine(packed, scales, biases, count, cols_, format_, out);
+  quant::dequantize_rows(packed, scales, biases, 0, count, cols_, format_, out);
 }
 
 }  // namespace swan::inference
