@@ -1,0 +1,218 @@
+// The MLX writer on the shared small models and on failure paths: group-size fallback
+// (stories260k's MLP width 172), SWAN manifests, refusal of a non-empty OUT_DIR, cleanup
+// after a failure midway, NaN/overflow refusal, and determinism across thread counts.
+#include <gtest/gtest.h>
+#include <omp.h>
+
+#include <array>
+#include <cmath>
+#include <limits>
+
+#include "mlx/directory_util.h"
+#include "support/fixtures.h"
+#include "swan/core/error.h"
+#include "swan/io/model_directory.h"
+#include "swan/mlx/inspect.h"
+#include "swan/mlx/layout.h"
+#include "swan/mlx/writer.h"
+#include "swan/plan/builders.h"
+
+namespace swan::mlx {
+namespace {
+
+using plan::QuantDecision;
+
+nlohmann::json parse(const std::filesystem::path& path) { return nlohmann::json::parse(test::read_file_text(path)); }
+
+std::filesystem::path model(const std::string& name) { return test::shared_path("models/" + name); }
+
+// Inspect finds nothing wrong and counts what the writer counted.
+void expect_consistent(const WriteResult& result, const std::filesystem::path& dir) {
+  const auto report = inspect_directory(dir);
+  EXPECT_TRUE(report.ok()) << (report.violations.empty() ? "" : report.violations[0]);
+  EXPECT_TRUE(report.warnings.empty()) << (report.warnings.empty() ? "" : report.warnings[0]);
+  EXPECT_EQ(report.summary.total_params, result.summary.total_params);
+  EXPECT_EQ(report.summary.total_bytes, result.summary.total_bytes);
+  EXPECT_DOUBLE_EQ(report.summary.bits_per_weight(), result.summary.bits_per_weight());
+}
+
+TEST(MlxWriter, Stories260kFallsBackWhereGroupsDoNotFit) {
+  test::ScratchDir scratch;
+  const ModelDirectory source(model("stories260k"));
+  const auto plan = plan::uniform_plan(quantizable_targets(source), 4, 128);
+  const auto result = write_mlx_model(source, plan, scratch / "out");
+  expect_consistent(result, scratch / "out");
+  // 5 layers: down_proj [64, 172] has no group size dividing 172 -> float; every other
+  // matrix has last dim 64 -> g64 instead of g128.
+  EXPECT_EQ(result.fallbacks.size(), 5u + 5 * 6 + 1);
+  const auto config = parse(scratch / "out/config.json");
+  const auto& q = config["quantization"];
+  EXPECT_EQ(q["bits"], 4);
+  EXPECT_EQ(q["group_size"], 128);
+  EXPECT_EQ(q["model.layers.2.mlp.down_proj"], false);
+  EXPECT_EQ(q["model.layers.2.mlp.up_proj"], (nlohmann::json{{"group_size", 64}, {"bits", 4}, {"mode", "affine"}}));
+  EXPECT_EQ(q["model.embed_tokens"]["group_size"], 64);
+  EXPECT_EQ(q.size(), 3u + 5 * 7 + 1);
+  EXPECT_FALSE(q.contains("lm_head"));
+  const auto tensors = test::read_tensors(scratch / "out");
+  EXPECT_EQ(tensors.at("model.layers.2.mlp.down_proj.weight").dtype, DType::F32);  // torch_dtype float32
+  EXPECT_EQ(tensors.at("model.layers.2.mlp.up_proj.scales").shape, (std::vector<std::int64_t>{172, 1}));
+  EXPECT_EQ(tensors.at("model.layers.2.mlp.up_proj.weight").shape, (std::vector<std::int64_t>{172, 8}));
+  // The float tensor is the source tensor, byte for byte.
+  SafetensorsFile src(model("stories260k") / "model.safetensors");
+  const auto& info = src.at("model.layers.2.mlp.down_proj.weight");
+  const auto bytes = src.data(info);
+  EXPECT_TRUE(std::equal(bytes.begin(), bytes.end(), tensors.at(info.name).data.begin()));
+  // Tokenizer files travel with the model.
+  for (const char* f : {"tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"})
+    EXPECT_TRUE(std::filesystem::exists(scratch / "out" / f)) << f;
+  EXPECT_NE(test::read_file_text(scratch / "out/README.md").find("down_proj"), std::string::npos);
+}
+
+TEST(MlxWriter, SwanManifestPlan) {
+  test::ScratchDir scratch;
+  const ModelDirectory source(model("stories260k"));
+  const auto decisions =
+      plan::read_manifest_decisions(test::shared_path("golden/swan-reference/stories260k_manifest_seed0.json"));
+  const auto plan = plan::swan_plan(quantizable_targets(source), decisions);
+  const auto result = write_mlx_model(source, plan, scratch / "out", {.dtype = DType::BF16});
+  expect_consistent(result, scratch / "out");
+  const auto config = parse(scratch / "out/config.json");
+  const auto& q = config["quantization"];
+  EXPECT_EQ(q["bits"], 4);
+  EXPECT_EQ(q["group_size"], 128);
+  EXPECT_EQ(q["model.embed_tokens"], false);  // protected: 16 bits
+  EXPECT_EQ(q["model.layers.0.self_attn.o_proj"], (nlohmann::json{{"group_size", 64}, {"bits", 8}, {"mode", "affine"}}));
+  EXPECT_EQ(q["model.layers.4.self_attn.k_proj"]["bits"], 8);
+  EXPECT_EQ(q["model.layers.1.self_attn.o_proj"]["bits"], 4);  // 4-bit, g128 -> g64 for 64 columns
+  EXPECT_EQ(config["torch_dtype"], "bfloat16");
+  EXPECT_EQ(test::read_tensors(scratch / "out").at("model.norm.weight").dtype, DType::BF16);
+}
+
+TEST(MlxWriter, Qwen3TinyUniform) {
+  test::ScratchDir scratch;
+  const ModelDirectory source(model("qwen3-tiny-5.8m"));
+  const auto plan = plan::uniform_plan(quantizable_targets(source), 4, 64);
+  const auto result = write_mlx_model(source, plan, scratch / "out");
+  expect_consistent(result, scratch / "out");
+  EXPECT_TRUE(result.fallbacks.empty());
+  const auto config = parse(scratch / "out/config.json");
+  EXPECT_EQ(config["quantization"].size(), 3u);  // no overrides needed
+  EXPECT_EQ(config["eos_token_id"], 4091);
+  const auto tensors = test::read_tensors(scratch / "out");
+  EXPECT_FALSE(tensors.contains("lm_head.weight"));
+  EXPECT_EQ(tensors.at("model.layers.0.mlp.down_proj.weight").shape, (std::vector<std::int64_t>{256, 96}));
+  EXPECT_EQ(tensors.at("model.layers.0.self_attn.q_norm.weight").dtype, DType::BF16);
+}
+
+TEST(MlxWriter, ShardsAreSplitLikeMlxLm) {
+  test::ScratchDir scratch;
+  const ModelDirectory source(test::shared_path("golden/mlx_lm/qwen2_tied_uniform_q4g64/hf_source"));
+  const auto plan = plan::uniform_plan(quantizable_targets(source), 4, 64);
+  const auto result = write_mlx_model(source, plan, scratch / "out", {.max_shard_bytes = 50000});
+  expect_consistent(result, scratch / "out");
+  const auto index = parse(scratch / "out/model.safetensors.index.json");
+  std::set<std::string> files;
+  for (const auto& [name, file] : index["weight_map"].items()) files.insert(file.get<std::string>());
+  ASSERT_GT(files.size(), 1u);
+  EXPECT_EQ(*files.begin(), fmt::format("model-00001-of-{:05d}.safetensors", files.size()));
+  // Same tensors, same bytes as the single-shard golden.
+  const auto a = test::read_tensors(scratch / "out");
+  const auto b = test::read_tensors(test::shared_path("golden/mlx_lm/qwen2_tied_uniform_q4g64/mlx_lm_output"));
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [name, t] : b) EXPECT_TRUE(a.at(name).data == t.data) << name;
+  for (const auto& f : files) EXPECT_LE(std::filesystem::file_size(scratch / "out" / f), 50000u + 4096) << f;
+}
+
+TEST(MlxWriter, RefusesANonEmptyOutputUnlessForced) {
+  test::ScratchDir scratch;
+  const ModelDirectory source(model("stories260k"));
+  const auto plan = plan::uniform_plan(quantizable_targets(source), 8, 64);
+  std::filesystem::create_directories(scratch / "out");
+  std::ofstream(scratch / "out/precious.txt") << "keep me";
+  EXPECT_THROW(write_mlx_model(source, plan, scratch / "out"), Error);
+  EXPECT_EQ(test::read_file_text(scratch / "out/precious.txt"), "keep me");
+  write_mlx_model(source, plan, scratch / "out", {.force = true});
+  EXPECT_FALSE(std::filesystem::exists(scratch / "out/precious.txt"));
+  EXPECT_TRUE(std::filesystem::exists(scratch / "out/model.safetensors"));
+  // The input directory is never an output.
+  EXPECT_THROW(write_mlx_model(source, plan, model("stories260k"), {.force = true}), Error);
+  EXPECT_THROW(write_mlx_model(source, plan, model("stories260k") / "sub", {.force = true}), Error);
+  // Only our output and nothing else next to it.
+  std::size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(scratch.path())) ++entries;
+  EXPECT_EQ(entries, 1u);
+}
+
+TEST(MlxWriter, FailureMidwayLeavesNothingBehind) {
+  test::ScratchDir scratch;
+  const ModelDirectory source(model("stories260k"));
+  const auto plan = plan::uniform_plan(quantizable_targets(source), 4, 64);
+  WriteOptions options;
+  options.on_parameter = [](std::size_t i, std::size_t, const std::string&) {
+    if (i == 20) throw Error("injected failure");
+  };
+  try {
+    write_mlx_model(source, plan, scratch / "out", options);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("injected failure"), std::string::npos);
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(scratch.path()));  // no OUT_DIR, no temp dir
+}
+
+// A one-tensor-plus-norm llama model in `dir` whose embedding holds `value` at one element.
+void write_tiny_model(const std::filesystem::path& dir, float value, const char* torch_dtype) {
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "config.json") << nlohmann::json{{"model_type", "llama"}, {"torch_dtype", torch_dtype}}.dump();
+  std::vector<float> embedding(4 * 64, 0.25f), norm(64, 1.0f);
+  embedding[77] = value;
+  SafetensorsWriter writer(dir / "model.safetensors",
+                           {{"model.embed_tokens.weight", DType::F32, {4, 64}}, {"model.norm.weight", DType::F32, {64}}},
+                           {});
+  writer.write("model.embed_tokens.weight", std::as_bytes(std::span(embedding)));
+  writer.write("model.norm.weight", std::as_bytes(std::span(norm)));
+  writer.finish();
+}
+
+TEST(MlxWriter, RefusesNonFiniteValuesNamingTheTensor) {
+  test::ScratchDir scratch;
+  for (auto [value, dtype] : {std::pair{std::numeric_limits<float>::quiet_NaN(), "float32"},
+                              std::pair{std::numeric_limits<float>::infinity(), "bfloat16"},
+                              std::pair{1.0e6f, "float16"}}) {  // finite, but overflows fp16
+    test::ScratchDir input;
+    write_tiny_model(input / "hf", value, dtype);
+    const ModelDirectory source(input / "hf");
+    const auto plan = plan::uniform_plan(quantizable_targets(source), 4, 64);
+    try {
+      write_mlx_model(source, plan, scratch / "out");
+      FAIL() << "expected an error for " << value;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("model.embed_tokens.weight"), std::string::npos) << e.what();
+    }
+    EXPECT_TRUE(std::filesystem::is_empty(scratch.path()));
+  }
+}
+
+TEST(MlxWriter, DeterministicAcrossRunsAndThreadCounts) {
+  test::ScratchDir scratch;
+  const ModelDirectory source(model("qwen3-tiny-5.8m"));
+  plan::QuantPlan plan("manual", QuantDecision::quantized(4, 64));
+  int i = 0;
+  for (const auto& target : quantizable_targets(source)) {  // a mix of every bit width and group size
+    const int bits = std::array{2, 3, 4, 5, 6, 8}[i % 6];
+    plan.set(target, QuantDecision::quantized(bits, 32 << (i % 3)), "test");
+    ++i;
+  }
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  write_mlx_model(source, plan, scratch / "a");
+  omp_set_num_threads(std::max(2, threads));
+  write_mlx_model(source, plan, scratch / "b");
+  omp_set_num_threads(threads);
+  test::expect_identical_directories(scratch / "a", scratch / "b");
+  EXPECT_TRUE(inspect_directory(scratch / "a").ok());
+}
+
+}  // namespace
+}  // namespace swan::mlx
