@@ -69,8 +69,8 @@ Architecture parse_architecture(const Json& config, const std::string& label, st
     fail("{}: \"model_type\" must be a string, got {}", label, config.at("model_type").dump());
   model_type = config.at("model_type").get<std::string>();
   if (is_mixture_of_experts(model_type, config))
-    fail("{}: model_type \"{}\" is a mixture-of-experts model; swan's CPU inference (eval) supports only dense "
-         "llama, mistral, qwen2 and qwen3 models for now",
+    fail("{}: model_type \"{}\" is a mixture-of-experts model, which swan's CPU inference (eval) does not "
+         "support yet; only dense llama, mistral, qwen2 and qwen3 models can be evaluated",
          label, model_type);
   if (model_type == "llama") return Architecture::Llama;
   if (model_type == "mistral") return Architecture::Mistral;

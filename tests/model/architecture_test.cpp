@@ -1,0 +1,152 @@
+// ModelConfig parsing: the fixture models' configs, mlx_lm's defaults, and every error path.
+#include <gtest/gtest.h>
+
+#include "support/fixtures.h"
+#include "swan/core/error.h"
+#include "swan/model/architecture.h"
+
+namespace swan::model {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json minimal(const std::string& model_type) {
+  return Json{{"model_type", model_type}, {"hidden_size", 64},        {"intermediate_size", 128},
+              {"num_hidden_layers", 2},   {"num_attention_heads", 4}, {"vocab_size", 100},
+              {"rms_norm_eps", 1e-5}};
+}
+
+std::string error_of(const Json& config) {
+  try {
+    parse_model_config(config, "test/config.json");
+  } catch (const Error& error) {
+    return error.what();
+  }
+  return "";
+}
+
+TEST(Architecture, Qwen3TinyConfig) {
+  const ModelConfig c = load_model_config(test::shared_path("models/qwen3-tiny-5.8m"));
+  EXPECT_EQ(c.architecture, Architecture::Qwen3);
+  EXPECT_EQ(c.hidden_size, 256);
+  EXPECT_EQ(c.intermediate_size, 768);
+  EXPECT_EQ(c.num_hidden_layers, 6);
+  EXPECT_EQ(c.num_attention_heads, 4);
+  EXPECT_EQ(c.num_key_value_heads, 2);
+  EXPECT_EQ(c.head_dim, 64);
+  EXPECT_EQ(c.vocab_size, 4096);
+  EXPECT_DOUBLE_EQ(c.rms_norm_eps, 1e-6);
+  EXPECT_DOUBLE_EQ(c.rope_theta, 1e6);
+  EXPECT_EQ(c.rope_scaling.type, RopeScaling::Type::None);  // "rope_scaling": null
+  EXPECT_TRUE(c.tie_word_embeddings);
+  EXPECT_TRUE(c.qk_norm);
+  EXPECT_FALSE(c.qkv_bias);
+  EXPECT_EQ(c.bos_token_id, 4091);
+  EXPECT_EQ(c.eos_token_ids, std::vector<std::int64_t>{4091});
+  EXPECT_EQ(c.torch_dtype, DType::BF16);
+}
+
+TEST(Architecture, Stories260kConfig) {
+  const ModelConfig c = load_model_config(test::shared_path("models/stories260k"));
+  EXPECT_EQ(c.architecture, Architecture::Llama);
+  EXPECT_EQ(c.intermediate_size, 172);
+  EXPECT_EQ(c.head_dim, 8);
+  EXPECT_EQ(c.q_dim(), 64);
+  EXPECT_EQ(c.kv_dim(), 32);
+  EXPECT_DOUBLE_EQ(c.rope_theta, 10000.0);
+  EXPECT_FALSE(c.qk_norm);
+  EXPECT_EQ(c.torch_dtype, DType::F32);
+}
+
+TEST(Architecture, DefaultsFollowMlxLm) {
+  const ModelConfig llama = parse_model_config(minimal("llama"), "x");
+  EXPECT_EQ(llama.head_dim, 16);             // hidden / heads
+  EXPECT_EQ(llama.num_key_value_heads, 4);   // = heads
+  EXPECT_TRUE(llama.tie_word_embeddings);    // mlx_lm's Llama default (transformers' is false)
+  EXPECT_FALSE(llama.tie_word_embeddings_explicit);
+  EXPECT_DOUBLE_EQ(llama.rope_theta, 10000.0);
+  EXPECT_TRUE(parse_model_config(minimal("mistral"), "x").tie_word_embeddings);
+  const ModelConfig qwen2 = parse_model_config(minimal("qwen2"), "x");
+  EXPECT_TRUE(qwen2.tie_word_embeddings);
+  EXPECT_TRUE(qwen2.qkv_bias);  // Qwen2 always has q/k/v biases, never an o_proj bias
+  EXPECT_FALSE(qwen2.o_bias);
+}
+
+TEST(Architecture, BiasesAndHeadDimOverrides) {
+  Json llama = minimal("llama");
+  llama["attention_bias"] = true;
+  llama["mlp_bias"] = true;
+  llama["head_dim"] = 32;  // may differ from hidden / heads
+  llama["num_key_value_heads"] = 2;
+  llama["eos_token_id"] = Json::array({128001, 128009});
+  const ModelConfig c = parse_model_config(llama, "x");
+  EXPECT_TRUE(c.qkv_bias && c.o_bias && c.mlp_bias);
+  EXPECT_EQ(c.head_dim, 32);
+  EXPECT_EQ(c.q_dim(), 128);
+  EXPECT_EQ(c.eos_token_ids, (std::vector<std::int64_t>{128001, 128009}));
+}
+
+TEST(Architecture, Llama3RopeScaling) {
+  Json config = minimal("llama");
+  config["rope_scaling"] = {{"rope_type", "llama3"},
+                            {"factor", 8.0},
+                            {"low_freq_factor", 1.0},
+                            {"high_freq_factor", 4.0},
+                            {"original_max_position_embeddings", 8192}};
+  const RopeScaling s = parse_model_config(config, "x").rope_scaling;
+  EXPECT_EQ(s.type, RopeScaling::Type::Llama3);
+  EXPECT_DOUBLE_EQ(s.factor, 8.0);
+  EXPECT_DOUBLE_EQ(s.high_freq_factor, 4.0);
+  EXPECT_DOUBLE_EQ(s.original_max_position_embeddings, 8192.0);
+
+  config["rope_scaling"].erase("low_freq_factor");
+  EXPECT_NE(error_of(config).find("low_freq_factor"), std::string::npos);
+  config["rope_scaling"] = {{"type", "yarn"}, {"factor", 4.0}};
+  EXPECT_NE(error_of(config).find("\"yarn\" is not supported"), std::string::npos);
+  config["rope_scaling"] = {{"type", "linear"}, {"factor", 2.0}};
+  EXPECT_EQ(parse_model_config(config, "x").rope_scaling.type, RopeScaling::Type::Linear);
+}
+
+TEST(Architecture, ErrorsNameTheKeyAndTheFile) {
+  Json missing = minimal("llama");
+  missing.erase("hidden_size");
+  const std::string message = error_of(missing);
+  EXPECT_NE(message.find("test/config.json"), std::string::npos) << message;
+  EXPECT_NE(message.find("hidden_size"), std::string::npos) << message;
+
+  Json wrong_type = minimal("llama");
+  wrong_type["num_hidden_layers"] = "six";
+  EXPECT_NE(error_of(wrong_type).find("num_hidden_layers"), std::string::npos);
+  Json negative = minimal("llama");
+  negative["vocab_size"] = -3;
+  EXPECT_NE(error_of(negative).find("must be positive"), std::string::npos);
+  Json gqa = minimal("llama");
+  gqa["num_key_value_heads"] = 3;
+  EXPECT_NE(error_of(gqa).find("num_key_value_heads"), std::string::npos);
+  Json dtype = minimal("llama");
+  dtype["torch_dtype"] = "float64";
+  EXPECT_NE(error_of(dtype).find("float64"), std::string::npos);
+  Json no_type = minimal("llama");
+  no_type.erase("model_type");
+  EXPECT_NE(error_of(no_type).find("model_type"), std::string::npos);
+  // mlx_lm's qwen3 needs head_dim; transformers would guess 128.
+  Json qwen3 = minimal("qwen3");
+  EXPECT_NE(error_of(qwen3).find("head_dim"), std::string::npos);
+}
+
+TEST(Architecture, MixtureOfExpertsAndUnknownTypesAreRejectedClearly) {
+  for (const char* type : {"qwen3_moe", "qwen2_moe", "mixtral"}) {
+    const std::string message = error_of(minimal(type));
+    EXPECT_NE(message.find("mixture-of-experts"), std::string::npos) << type << ": " << message;
+    EXPECT_NE(message.find("not support yet"), std::string::npos) << message;
+  }
+  Json experts = minimal("llama");
+  experts["num_local_experts"] = 8;
+  EXPECT_NE(error_of(experts).find("mixture-of-experts"), std::string::npos);
+  const std::string message = error_of(minimal("gpt2"));
+  EXPECT_NE(message.find("\"gpt2\" is not supported"), std::string::npos) << message;
+  EXPECT_NE(message.find("qwen3"), std::string::npos) << message;  // lists what is supported
+}
+
+}  // namespace
+}  // namespace swan::model
