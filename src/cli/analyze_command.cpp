@@ -1,0 +1,96 @@
+// `swan analyze MODEL_DIR`: SWAN's data-free per-tensor sensitivity analysis, written as
+// a manifest that `swan convert --manifest` (and tools for the reference) can use.
+#include <fmt/core.h>
+
+#include <memory>
+#include <thread>
+
+#include "cli/commands.h"
+#include "swan/analysis/analyzer.h"
+#include "swan/analysis/report.h"
+#include "swan/core/progress.h"
+
+namespace swan::cli {
+
+void add_analyze_command(CLI::App& app) {
+  struct Options {
+    std::string directory;
+    std::string output = "manifest.json";
+    std::string thresholds = "cli";
+    std::string noise_metric = "analytic";
+    std::uint64_t seed = 0;
+    int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    bool score_protected = false;
+    bool json = false;
+    bool quiet = false;
+  };
+  auto opts = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand(
+      "analyze",
+      "Measure how sensitive each tensor is to quantization, without calibration data (SWAN),\n"
+      "and decide its precision. Four metrics per weight matrix: spectral concentration (SVD),\n"
+      "excess kurtosis, output-noise sensitivity (range/RMS) and the error of 4-bit group-128\n"
+      "round-to-nearest. Their weighted sum (0.20/0.45/0.15/0.20) picks 16, 8, 4 or 2 bits;\n"
+      "names like embed_tokens, lm_head and *norm* are kept at 16 bits, 1-D tensors too.\n"
+      "Writes a manifest in the reference's JSON layout (plus raw metric values and a\n"
+      "fingerprint of the input) and prints a summary. Same seed -> same manifest, whatever\n"
+      "the thread count.");
+  cmd->add_option("MODEL_DIR", opts->directory, "HuggingFace model directory (safetensors, one or more shards)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("-o,--output", opts->output, "where to write the manifest (written atomically)")
+      ->capture_default_str();
+  cmd->add_option("--thresholds", opts->thresholds,
+                  "bit thresholds on the composite score:\n"
+                  "  cli    2-bit <= 0.10, 8-bit >= 0.45, 16-bit >= 0.85 (default: what the reference's\n"
+                  "         `python -m smartquant analyze` actually runs)\n"
+                  "  config 2-bit <= 0.10, 8-bit >= 0.65, 16-bit >= 0.90 (QuantConfig defaults, quoted\n"
+                  "         in the reference README; fewer tensors promoted to 8 bits)")
+      ->check(CLI::IsMember({"cli", "config"}))
+      ->capture_default_str();
+  cmd->add_option("--noise-metric", opts->noise_metric,
+                  "output-noise sensitivity:\n"
+                  "  analytic its expectation in closed form, range / (16 sqrt(12) RMS); deterministic,\n"
+                  "           within the reference's seed-to-seed spread (default)\n"
+                  "  sampled  the reference's random-probe procedure, with swan's seeded RNG")
+      ->check(CLI::IsMember({"analytic", "sampled"}))
+      ->capture_default_str();
+  cmd->add_option("--seed", opts->seed,
+                  "seed of the randomized SVD (matrices with both sides > 512) and of --noise-metric sampled;\n"
+                  "each tensor's stream comes from (seed, tensor name)")
+      ->capture_default_str();
+  cmd->add_option("--threads", opts->threads, "tensors analysed in parallel (memory: ~threads x the largest matrix)")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  cmd->add_flag("--score-protected", opts->score_protected,
+                "also compute the scores of name-protected tensors (embeddings, lm_head, norms) as the\n"
+                "reference does; their decision stays 16 bits. Off by default: it costs time (a large\n"
+                "embedding dominates the run) and changes nothing");
+  cmd->add_flag("--json", opts->json, "print the summary as JSON on stdout");
+  cmd->add_flag("-q,--quiet", opts->quiet, "no progress line and no summary");
+  cmd->callback([opts] {
+    analysis::AnalysisOptions options;
+    options.threshold_set = analysis::parse_threshold_set(opts->thresholds);
+    options.noise_metric = analysis::parse_noise_metric(opts->noise_metric);
+    options.seed = opts->seed;
+    options.threads = opts->threads;
+    options.score_protected = opts->score_protected;
+
+    const ModelDirectory model(opts->directory);
+    const auto& tensors = model.tensors();
+    Progress progress("analyze", tensors.size(), "tensors", !opts->quiet, model.total_weight_bytes());
+    const auto manifest =
+        analysis::analyze_model(model, opts->directory, options, [&](const analysis::AnalysisProgress& p) {
+          progress.update(p.tensors_done, p.bytes_done);
+        });
+    progress.finish();
+    analysis::write_manifest(manifest, opts->output);
+    if (opts->json) {
+      fmt::print("{}\n", analysis::summary_json(manifest, opts->output).dump(2));
+    } else if (!opts->quiet) {
+      fmt::print("{}", analysis::format_summary(manifest, opts->output));
+    }
+  });
+}
+
+}  // namespace swan::cli
