@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "swan/analysis/analyzer.h"
 #include "swan/core/error.h"
 #include "swan/io/model_directory.h"
 #include "swan/mlx/layout.h"
@@ -33,12 +34,12 @@ void add_convert_command(CLI::App& app) {
       ->required()
       ->check(CLI::ExistingDirectory);
   cmd->add_option("-o,--output,--mlx-path", opts->output, "output directory (must not exist or be empty)")->required();
-  auto* quantize = cmd->add_flag("-q,--quantize", opts->quantize, "quantize uniformly (default 4-bit, group 64)");
-  auto* bits = cmd->add_option("--bits,--q-bits", opts->bits, "bits per weight: 2, 3, 4, 5, 6 or 8 (uniform)")
+  cmd->add_flag("-q,--quantize", opts->quantize, "quantize uniformly (default 4-bit, group 64)");
+  cmd->add_option("--bits,--q-bits", opts->bits, "bits per weight: 2, 3, 4, 5, 6 or 8 (uniform)")
                    ->check(CLI::IsMember({2, 3, 4, 5, 6, 8}));
-  auto* group = cmd->add_option("--group-size,--q-group-size", opts->group_size, "group size: 32, 64 or 128 (uniform)")
+  cmd->add_option("--group-size,--q-group-size", opts->group_size, "group size: 32, 64 or 128 (uniform)")
                     ->check(CLI::IsMember({32, 64, 128}));
-  auto* method = cmd->add_option("--method", opts->method, "swan: per-tensor bits from SWAN's analysis")
+  cmd->add_option("--method", opts->method, "swan: per-tensor bits from SWAN's analysis")
                      ->check(CLI::IsMember({"swan", "uniform"}));
   cmd->add_option("--thresholds", opts->thresholds, "SWAN threshold set: cli (0.10/0.45/0.85) or config (0.10/0.65/0.90)")
       ->check(CLI::IsMember({"cli", "config"}));
@@ -48,10 +49,6 @@ void add_convert_command(CLI::App& app) {
   cmd->add_flag("--force", opts->force, "replace a non-empty output directory");
   cmd->add_option("--threads", opts->threads, "worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--quiet", opts->quiet, "print nothing but errors");
-  (void)quantize;
-  (void)method;
-  (void)bits;
-  (void)group;
   cmd->callback([opts] {
     const bool uniform_flags = opts->quantize || opts->bits != 0 || opts->group_size != 0;
     if (opts->method == "swan" && uniform_flags)
@@ -61,8 +58,19 @@ void add_convert_command(CLI::App& app) {
     const auto targets = mlx::quantizable_targets(source);
     std::optional<plan::QuantPlan> plan;
     if (opts->method == "swan") {
-      fail("--method swan is not available in this build yet (the analysis library is not integrated); run "
-           "`swan analyze MODEL_DIR -o manifest.json` then `swan quantize MODEL_DIR --manifest manifest.json -o OUT_DIR`");
+      analysis::AnalysisOptions analysis_options;
+      analysis_options.threshold_set = analysis::parse_threshold_set(opts->thresholds);
+      analysis_options.seed = opts->seed;
+      analysis_options.threads = opts->threads > 0 ? opts->threads : omp_get_max_threads();
+      analysis_options.record_time = false;
+      analysis::ProgressCallback progress;
+      if (!opts->quiet)
+        progress = [](const analysis::AnalysisProgress& p) {
+          fmt::print(stderr, "\ranalysing [{}/{}]", p.tensors_done, p.tensors_total);
+          if (p.tensors_done == p.tensors_total) fmt::print(stderr, "\n");
+        };
+      const auto manifest = analysis::analyze_model(source, opts->model, analysis_options, progress);
+      plan = plan::swan_plan(targets, plan::manifest_decisions(manifest));
     } else if (uniform_flags || opts->method == "uniform") {
       plan = plan::uniform_plan(targets, opts->bits ? opts->bits : 4, opts->group_size ? opts->group_size : 64);
     } else {

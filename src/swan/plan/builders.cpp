@@ -3,8 +3,6 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
-
 #include "swan/core/error.h"
 
 namespace swan::plan {
@@ -31,34 +29,16 @@ int swan_group_size(int bits) {
   }
 }
 
-ManifestDecisions read_manifest_decisions(const std::filesystem::path& path) {
-  // TODO(analysis): switch to analysis/manifest.h's reader once it lands; this reads the
-  // documented layout (swan-method.md §6) directly.
-  std::ifstream in(path);
-  if (!in) fail("cannot open manifest '{}'", path.string());
-  nlohmann::json manifest;
-  try {
-    manifest = nlohmann::json::parse(in, nullptr, true, /*ignore_comments=*/false);
-  } catch (const nlohmann::json::exception& e) {
-    fail("manifest '{}' is not valid JSON: {}", path.string(), e.what());
-  }
-  if (!manifest.is_object() || !manifest.contains("shards") || !manifest["shards"].is_object())
-    fail("manifest '{}' has no \"shards\" object; is it a SWAN manifest (swan analyze)?", path.string());
+ManifestDecisions manifest_decisions(const analysis::Manifest& manifest) {
   ManifestDecisions decisions;
-  for (const auto& [shard, body] : manifest["shards"].items()) {
-    if (!body.contains("tensors") || !body["tensors"].is_object())
-      fail("manifest '{}': shard '{}' has no \"tensors\" object", path.string(), shard);
-    for (const auto& [name, record] : body["tensors"].items()) {
-      const auto* decision = record.contains("decision") ? &record["decision"] : nullptr;
-      if (decision == nullptr || !decision->contains("bits") || !(*decision)["bits"].is_number_integer())
-        fail("manifest '{}': tensor '{}' has no integer decision.bits", path.string(), name);
-      ManifestDecision d{(*decision)["bits"].get<int>(), std::nullopt};
-      if (decision->contains("group_size") && !(*decision)["group_size"].is_null())
-        d.group_size = (*decision)["group_size"].get<int>();
-      decisions[name] = d;
-    }
-  }
+  for (const auto& shard : manifest.shards)
+    for (const auto& tensor : shard.tensors)
+      decisions[tensor.name] = ManifestDecision{tensor.decision.bits, tensor.decision.group_size};
   return decisions;
+}
+
+ManifestDecisions read_manifest_decisions(const std::filesystem::path& path) {
+  return manifest_decisions(analysis::read_manifest(path));
 }
 
 namespace {

@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 
+#include "swan/analysis/manifest.h"
 #include "swan/plan/quant_plan.h"
 
 namespace swan::plan {
@@ -27,8 +28,8 @@ struct ManifestDecision {
 };
 using ManifestDecisions = std::map<std::string, ManifestDecision, std::less<>>;
 
-// Reads per-tensor decisions from a manifest (SWAN reference layout, shards → tensors →
-// decision; swan's own manifests use the same layout).
+// Per-tensor decisions of a manifest (SWAN reference manifests and swan's own).
+ManifestDecisions manifest_decisions(const analysis::Manifest& manifest);
 ManifestDecisions read_manifest_decisions(const std::filesystem::path& manifest);
 
 // SWAN's group size for a bit width (swan-method.md §5): 8 → 64, 4 → 128, 2 → 32; the
