@@ -53,6 +53,18 @@ TEST(SentencePieceTokenizer, RoundTripsStoryText) {
   EXPECT_EQ(stories_tokenizer().decode(stories_tokenizer().encode(text)), text);
 }
 
+TEST(SentencePieceTokenizer, PreferredOverANonByteLevelTokenizerJson) {
+  // Llama-2-style directories also ship a Metaspace tokenizer.json; tokenizer.model wins.
+  ScratchDir dir;
+  std::filesystem::copy_file(shared_path("models/stories260k/tokenizer.model"), dir / "tokenizer.model");
+  std::ofstream(dir / "tokenizer.json") << R"({"pre_tokenizer": {"type": "Metaspace"},
+      "model": {"type": "BPE", "vocab": {}, "merges": []}})";
+  const auto tokenizer = load_tokenizer(dir.path());
+  EXPECT_NE(dynamic_cast<const SentencePieceTokenizer*>(tokenizer.get()), nullptr);
+  EXPECT_TRUE(tokenizer->adds_bos());  // no tokenizer_config.json: LlamaTokenizer's default
+  EXPECT_EQ(tokenizer->encode("Lily."), stories_tokenizer().encode("Lily."));
+}
+
 TEST(SentencePieceTokenizer, RejectsOutOfRangeIdsAndBadModels) {
   const std::vector<std::int32_t> bad = {5, 512};
   EXPECT_THROW(stories_tokenizer().decode(bad), Error);

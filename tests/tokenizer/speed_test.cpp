@@ -25,7 +25,9 @@ void expect_fast_round_trip(const Tokenizer& tokenizer, const char* name) {
   // Byte-level BPE averages 3-5 bytes per token on English text.
   EXPECT_GT(ids.size(), text.size() / 6);
   EXPECT_LT(ids.size(), text.size() / 2);
-  if (kTimed) EXPECT_LT(seconds, 2.0) << name;
+  if (kTimed) {
+    EXPECT_LT(seconds, 2.0) << name;
+  }
   EXPECT_TRUE(tokenizer.decode(ids) == text) << name << ": WikiText-2 does not round-trip";
 }
 
