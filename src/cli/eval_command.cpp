@@ -1,0 +1,150 @@
+// `swan eval ppl MODEL` and `swan eval kld BASE MODEL`: what quantization cost, measured with
+// swan's own CPU inference. Parses flags, calls swan::eval, prints the report.
+#include <fmt/core.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "swan/eval/report.h"
+#include "swan/eval/runner.h"
+
+namespace swan::cli {
+namespace {
+
+constexpr const char* kProtocol =
+    "Protocol (llama.cpp's llama-perplexity, so numbers are comparable with it): the whole --text\n"
+    "file (one trailing newline dropped) is tokenized once, BOS first when the model's tokenizer\n"
+    "adds BOS; the tokens are cut into non-overlapping chunks of --ctx tokens (a partial last chunk\n"
+    "is dropped; --chunks N keeps the first N); each chunk runs from position 0 with its first\n"
+    "token replaced by BOS (when the model uses BOS); only the second half is scored: logits rows\n"
+    "ctx/2 … ctx-2, i.e. ctx-1-ctx/2 tokens per chunk (127 at --ctx 256, 255 at --ctx 512).\n"
+    "PPL = exp(mean NLL); its ± is PPL × the standard error of the mean NLL.\n";
+
+struct CommonOptions {
+  std::string text;
+  std::size_t ctx = eval::kDefaultContext;
+  std::size_t chunks = 0;
+  int threads = 0;
+  bool json = false;
+  bool quiet = false;
+  CLI::Option* ctx_option = nullptr;
+  CLI::Option* chunks_option = nullptr;
+
+  eval::RunSettings settings() const {
+    eval::RunSettings s;
+    if (ctx_option->count() > 0) s.ctx = ctx;
+    if (chunks_option->count() > 0) s.chunks = chunks;
+    s.threads = threads;
+    s.progress = !quiet && !json;
+    return s;
+  }
+};
+
+void add_common_options(CLI::App* cmd, CommonOptions& o) {
+  cmd->add_option("--text", o.text, "plain-text file to evaluate on (e.g. wikitext-2 wiki.test.raw)")->required();
+  o.ctx_option = cmd->add_option("--ctx", o.ctx, "tokens per chunk (default 512)")->check(CLI::Range(3, 1 << 20));
+  o.chunks_option =
+      cmd->add_option("--chunks", o.chunks, "evaluate only the first N chunks (default: all)")->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", o.threads, "CPU threads for the forward pass (default: all cores)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--json", o.json, "print the result as one JSON object on stdout");
+  cmd->add_flag("--quiet", o.quiet, "no progress line on stderr");
+}
+
+void add_ppl(CLI::App* eval) {
+  struct Options : CommonOptions {
+    std::string model;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = eval->add_subcommand(
+      "ppl", std::string("Perplexity of MODEL (HF or MLX directory) on a text.\n\n") + kProtocol +
+                 "\nOutput: \"PPL = x ± y\" and the tokens scored. --json fields: ppl, ppl_stderr,\n"
+                 "tokens_scored, chunks, ctx.");
+  cmd->add_option("MODEL", o->model, "model directory (HuggingFace or MLX quantized)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  add_common_options(cmd, *o);
+  cmd->callback([o] {
+    const auto report = eval::run_perplexity(o->model, o->text, o->settings());
+    if (o->json) {
+      fmt::print("{}\n", eval::perplexity_json(report).dump(2));
+    } else {
+      fmt::print("{}", eval::perplexity_text(report));
+    }
+  });
+}
+
+void add_kld(CLI::App* eval) {
+  struct Options : CommonOptions {
+    std::vector<std::string> models;
+    std::string save_base;
+    std::string base_logits;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = eval->add_subcommand(
+      "kld",
+      std::string(
+          "KL-divergence of MODEL's next-token distribution from BASE's (e.g. a quantized model from\n"
+          "its original), per scored token, with both models' perplexities on the same tokens.\n\n") +
+          kProtocol +
+          "\nBASE and MODEL must share the tokenizer and vocabulary (a quantized directory without\n"
+          "tokenizer files uses BASE's). --save-base FILE also stores BASE's log-probabilities\n"
+          "(float32 log-softmax, tokens scored × vocab × 4 bytes); --base-logits FILE reuses them\n"
+          "instead of running BASE (then BASE may be omitted, and --ctx/--chunks default to the\n"
+          "file's). A file made from another text, tokenizer, context or chunk count is refused.\n\n"
+          "Fields (--json names; KLD in nats, per scored token):\n"
+          "  ppl_base, ppl_model (± *_stderr)  perplexities on the same tokens (ppl = ppl_model)\n"
+          "  ln_ppl_ratio ± ln_ppl_ratio_stderr  ln(PPL_model/PPL_base) = mean NLL difference;\n"
+          "                                   paired error sqrt(se_m² + se_b² - 2 cov), as llama.cpp\n"
+          "  kld_mean ± kld_stderr, kld_median, kld_p90, kld_p95, kld_p99, kld_p999, kld_max\n"
+          "                                   KL(base ‖ model) = Σ p_base (ln p_base - ln p_model)\n"
+          "  top1_agreement ± top1_agreement_stderr  % of tokens where both models' most likely\n"
+          "                                   next token is the same\n"
+          "  tokens_scored, chunks, ctx");
+  cmd->add_option("BASE MODEL", o->models, "base model directory, then the model to compare (only MODEL with --base-logits)")
+      ->required()
+      ->expected(1, 2)
+      ->check(CLI::ExistingDirectory);
+  add_common_options(cmd, *o);
+  auto* save = cmd->add_option("--save-base", o->save_base, "also write BASE's log-probs to FILE for reuse");
+  cmd->add_option("--base-logits", o->base_logits, "read BASE's log-probs from FILE (made with --save-base)")
+      ->excludes(save);
+  cmd->callback([o] {
+    eval::KldRun run;
+    if (o->models.size() == 2) {
+      run.base_dir = o->models[0];
+      run.model_dir = o->models[1];
+    } else {
+      if (o->base_logits.empty()) {
+        throw CLI::ValidationError("BASE MODEL", "give both BASE and MODEL (or MODEL with --base-logits FILE)");
+      }
+      run.model_dir = o->models[0];
+    }
+    run.text_path = o->text;
+    if (!o->save_base.empty()) run.save_base = o->save_base;
+    if (!o->base_logits.empty()) run.base_logits = o->base_logits;
+    const auto report = eval::run_kl_divergence(run, o->settings());
+    if (o->json) {
+      fmt::print("{}\n", eval::kl_divergence_json(report).dump(2));
+    } else {
+      fmt::print("{}", eval::kl_divergence_text(report));
+    }
+  });
+}
+
+}  // namespace
+
+void add_eval_command(CLI::App& app) {
+  auto* eval = app.add_subcommand(
+      "eval",
+      "Measure what quantization cost with swan's own CPU inference: perplexity (ppl) or\n"
+      "KL-divergence from the original model (kld), with llama.cpp's perplexity protocol.");
+  eval->require_subcommand(1);
+  add_ppl(eval);
+  add_kld(eval);
+}
+
+}  // namespace swan::cli

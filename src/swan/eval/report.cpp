@@ -1,0 +1,78 @@
+#include "swan/eval/report.h"
+
+#include <fmt/format.h>
+
+#include "swan/core/progress.h"
+
+namespace swan::eval {
+namespace {
+
+std::string scored_line(const ChunkPlan& plan, std::size_t tokens_scored) {
+  return fmt::format("{} tokens scored ({} chunks × {}, ctx {})", tokens_scored, plan.chunk_count,
+                     plan.scored_per_chunk(), plan.ctx);
+}
+
+}  // namespace
+
+std::string perplexity_text(const PerplexityReport& report) {
+  const auto& r = report.result;
+  return fmt::format("PPL = {:.4f} ± {:.4f}\n{}, {}\n", r.ppl, r.ppl_stderr, scored_line(report.plan, r.tokens_scored),
+                     format_duration(report.seconds));
+}
+
+nlohmann::ordered_json perplexity_json(const PerplexityReport& report) {
+  nlohmann::ordered_json json;
+  json["ppl"] = report.result.ppl;
+  json["ppl_stderr"] = report.result.ppl_stderr;
+  json["tokens_scored"] = report.result.tokens_scored;
+  json["chunks"] = report.plan.chunk_count;
+  json["ctx"] = report.plan.ctx;
+  return json;
+}
+
+std::string kl_divergence_text(const KldReport& report) {
+  const auto& s = report.summary;
+  std::string out;
+  out += fmt::format("{}, {}\n", scored_line(report.plan, s.tokens_scored), format_duration(report.seconds));
+  out += fmt::format("PPL(base)          = {:.4f} ± {:.4f}\n", s.ppl_base, s.ppl_base_stderr);
+  out += fmt::format("PPL(model)         = {:.4f} ± {:.4f}\n", s.ppl_model, s.ppl_model_stderr);
+  out += fmt::format("ln(PPL model/base) = {:.5g} ± {:.5g}\n", s.ln_ppl_ratio, s.ln_ppl_ratio_stderr);
+  out += fmt::format("KLD mean           = {:.5g} ± {:.5g}\n", s.kld_mean, s.kld_stderr);
+  out += fmt::format("KLD median         = {:.5g}\n", s.kld_median);
+  out += fmt::format("KLD p90            = {:.5g}\n", s.kld_p90);
+  out += fmt::format("KLD p95            = {:.5g}\n", s.kld_p95);
+  out += fmt::format("KLD p99            = {:.5g}\n", s.kld_p99);
+  out += fmt::format("KLD p99.9          = {:.5g}\n", s.kld_p999);
+  out += fmt::format("KLD max            = {:.5g}\n", s.kld_max);
+  out += fmt::format("top-1 agreement    = {:.3f} ± {:.3f} %\n", s.top1_agreement, s.top1_agreement_stderr);
+  return out;
+}
+
+nlohmann::ordered_json kl_divergence_json(const KldReport& report) {
+  const auto& s = report.summary;
+  nlohmann::ordered_json json;
+  json["ppl"] = s.ppl_model;
+  json["ppl_stderr"] = s.ppl_model_stderr;
+  json["tokens_scored"] = s.tokens_scored;
+  json["chunks"] = report.plan.chunk_count;
+  json["ctx"] = report.plan.ctx;
+  json["ppl_base"] = s.ppl_base;
+  json["ppl_base_stderr"] = s.ppl_base_stderr;
+  json["ppl_model"] = s.ppl_model;
+  json["ppl_model_stderr"] = s.ppl_model_stderr;
+  json["ln_ppl_ratio"] = s.ln_ppl_ratio;
+  json["ln_ppl_ratio_stderr"] = s.ln_ppl_ratio_stderr;
+  json["kld_mean"] = s.kld_mean;
+  json["kld_stderr"] = s.kld_stderr;
+  json["kld_median"] = s.kld_median;
+  json["kld_p90"] = s.kld_p90;
+  json["kld_p95"] = s.kld_p95;
+  json["kld_p99"] = s.kld_p99;
+  json["kld_p999"] = s.kld_p999;
+  json["kld_max"] = s.kld_max;
+  json["top1_agreement"] = s.top1_agreement;
+  json["top1_agreement_stderr"] = s.top1_agreement_stderr;
+  return json;
+}
+
+}  // namespace swan::eval

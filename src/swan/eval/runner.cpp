@@ -1,0 +1,148 @@
+#include "swan/eval/runner.h"
+
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+#include "swan/core/error.h"
+#include "swan/core/progress.h"
+#include "swan/eval/base_logits_file.h"
+#include "swan/eval/eval_text.h"
+#include "swan/eval/evaluation.h"
+#include "swan/inference/model.h"
+
+namespace swan::eval {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+void apply_threads(int threads) {
+  if (threads < 0) fail("--threads {} is negative: give a positive count or 0 for all cores", threads);
+  if (threads > 0) omp_set_num_threads(threads);
+}
+
+bool has_tokenizer_files(const std::filesystem::path& dir) {
+  return std::filesystem::exists(dir / "tokenizer.json") || std::filesystem::exists(dir / "tokenizer.model");
+}
+
+void check_token_ids(const std::vector<std::int32_t>& tokens, std::size_t vocab_size,
+                     const std::filesystem::path& model_dir) {
+  const auto largest = std::max_element(tokens.begin(), tokens.end());
+  if (largest != tokens.end() && (*largest < 0 || static_cast<std::size_t>(*largest) >= vocab_size)) {
+    fail("the tokenizer of {} produced token id {}, outside the model's vocabulary of {}: tokenizer and model do "
+         "not belong together",
+         model_dir.string(), *largest, vocab_size);
+  }
+}
+
+ForwardFn forward_of(const inference::Model& model) {
+  return [&model](std::span<const std::int32_t> tokens) { return model.forward(tokens); };
+}
+
+}  // namespace
+
+PerplexityReport run_perplexity(const std::filesystem::path& model_dir, const std::filesystem::path& text_path,
+                                const RunSettings& settings) {
+  const auto start = Clock::now();
+  apply_threads(settings.threads);
+  const std::string text = read_eval_text(text_path);
+  const auto tokenizer = load_tokenizer(model_dir);
+  const EvalTokens tokens = tokenize_eval_text(*tokenizer, text);
+  const ChunkPlan plan = plan_chunks(tokens.tokens.size(), settings.ctx.value_or(kDefaultContext), settings.chunks);
+  const auto model = inference::Model::load(model_dir);
+  check_token_ids(tokens.tokens, model.vocab_size(), model_dir);
+
+  Progress progress("ppl", plan.tokens_covered(), "tokens", settings.progress);
+  const EvalInput input{tokens.tokens, plan, tokens.bos, model.vocab_size()};
+  PerplexityReport report;
+  report.plan = plan;
+  report.result = evaluate_perplexity(input, forward_of(model), [&](std::size_t done) {
+    progress.update(done * plan.ctx);
+  });
+  progress.finish();
+  report.seconds = seconds_since(start);
+  return report;
+}
+
+KldReport run_kl_divergence(const KldRun& run, const RunSettings& settings) {
+  const auto start = Clock::now();
+  apply_threads(settings.threads);
+  if (!run.base_dir && !run.base_logits) fail("KL-divergence needs a BASE model directory or --base-logits FILE");
+  if (run.save_base && run.base_logits) {
+    fail("--save-base and --base-logits exclude each other: save while running the base, reuse afterwards");
+  }
+  const std::string text = read_eval_text(run.text_path);
+
+  // The text is tokenized with the model's tokenizer; a quantized directory without tokenizer
+  // files borrows the base's. When both have one they must agree on every token.
+  std::unique_ptr<Tokenizer> tokenizer;
+  if (has_tokenizer_files(run.model_dir) || !run.base_dir) {
+    tokenizer = load_tokenizer(run.model_dir);
+  } else {
+    fmt::print(stderr, "swan: note: {} has no tokenizer files; using the tokenizer of {}\n", run.model_dir.string(),
+               run.base_dir->string());
+    tokenizer = load_tokenizer(*run.base_dir);
+  }
+  const EvalTokens tokens = tokenize_eval_text(*tokenizer, text);
+  if (run.base_dir && has_tokenizer_files(*run.base_dir) && has_tokenizer_files(run.model_dir)) {
+    const EvalTokens base_tokens = tokenize_eval_text(*load_tokenizer(*run.base_dir), text);
+    if (base_tokens.tokens != tokens.tokens || base_tokens.bos != tokens.bos) {
+      const auto mismatch = std::mismatch(base_tokens.tokens.begin(), base_tokens.tokens.end(), tokens.tokens.begin(),
+                                          tokens.tokens.end());
+      fail("{} and {} tokenize the text differently ({} vs {} tokens, first difference at token {}): KL-divergence "
+           "compares distributions over the same tokens, so both models need the same tokenizer",
+           run.base_dir->string(), run.model_dir.string(), base_tokens.tokens.size(), tokens.tokens.size(),
+           mismatch.first - base_tokens.tokens.begin());
+    }
+  }
+
+  std::optional<BaseLogitsReader> reader;
+  std::optional<std::size_t> ctx = settings.ctx, chunks = settings.chunks;
+  if (run.base_logits) {
+    reader.emplace(*run.base_logits);
+    if (!ctx) ctx = reader->header().ctx;
+    if (!chunks) chunks = reader->header().chunk_count;
+  }
+  const ChunkPlan plan = plan_chunks(tokens.tokens.size(), ctx.value_or(kDefaultContext), chunks);
+
+  const auto model = inference::Model::load(run.model_dir);
+  check_token_ids(tokens.tokens, model.vocab_size(), run.model_dir);
+  const BaseLogitsHeader header = make_base_logits_header(tokens.tokens, plan, model.vocab_size(), tokens.bos.value_or(-1));
+
+  std::optional<inference::Model> base;
+  BaseLogProbsFn base_source;
+  if (reader) {
+    reader->check_matches(header);
+    base_source = base_from_file(*reader);
+  } else {
+    base.emplace(inference::Model::load(*run.base_dir));
+    if (base->vocab_size() != model.vocab_size()) {
+      fail("{} has a vocabulary of {} tokens and {} of {}: KL-divergence needs the same vocabulary",
+           run.base_dir->string(), base->vocab_size(), run.model_dir.string(), model.vocab_size());
+    }
+    base_source = base_from_model(forward_of(*base), plan, model.vocab_size());
+  }
+  std::optional<BaseLogitsWriter> writer;
+  if (run.save_base) writer.emplace(*run.save_base, header);
+
+  Progress progress("kld", plan.tokens_covered(), "tokens", settings.progress);
+  const EvalInput input{tokens.tokens, plan, tokens.bos, model.vocab_size()};
+  KldReport report;
+  report.plan = plan;
+  report.summary = evaluate_kl_divergence(input, base_source, forward_of(model), writer ? &*writer : nullptr,
+                                          [&](std::size_t done) { progress.update(done * plan.ctx); });
+  progress.finish();
+  if (writer) writer->commit();
+  report.seconds = seconds_since(start);
+  return report;
+}
+
+}  // namespace swan::eval
