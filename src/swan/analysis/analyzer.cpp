@@ -59,8 +59,16 @@ Manifest analyze_model(const ModelDirectory& model, const std::string& model_lab
   std::exception_ptr first_error;
   const int threads = std::max(1, options.threads);
 
+  // Largest tensors first so one big matrix does not start last and leave the other
+  // threads idle; results land in their own slots, so the order is invisible.
+  std::vector<std::size_t> order(count);
+  for (std::size_t i = 0; i < count; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return tensors[a].info->nbytes > tensors[b].info->nbytes; });
+
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (std::size_t i = 0; i < count; ++i) {
+  for (std::size_t n = 0; n < count; ++n) {
+    const std::size_t i = order[n];
     {
       std::lock_guard lock(progress_mutex);
       if (first_error) continue;
