@@ -32,11 +32,11 @@ PerplexityReport run_perplexity(const std::filesystem::path& model_dir, const st
                                 const RunSettings& settings);
 
 struct KldRun {
-  std::optional<std::filesystem::path> base_dir;  // required unless base_logits is given
-  std::filesystem::path model_dir;
-  std::filesystem::path text_path;
-  std::optional<std::filesystem::path> save_base;    // write the base log-probs here
-  std::optional<std::filesystem::path> base_logits;  // read them from here instead of running the base
+  std::optional<std::filesystem::path> base_dir{};  // required unless base_logits is given
+  std::filesystem::path model_dir{};
+  std::filesystem::path text_path{};
+  std::optional<std::filesystem::path> save_base{};  // write the base log-probs here
+  std::optional<std::filesystem::path> base_logits{};  // read them from here instead of running the base
 };
 
 struct KldReport {
