@@ -13,6 +13,7 @@
 #include "swan/inference/linear.h"
 #include "swan/inference/rms_norm.h"
 #include "swan/inference/rotary_embedding.h"
+#include "swan/inference/vector_math.h"
 
 namespace swan::inference {
 namespace {
@@ -183,6 +184,25 @@ TEST_F(LinearTest, QuantizedWeightsMatchTheirDequantizedMatrix) {
     w.read_rows(17, 18, row);
     EXPECT_EQ(0, std::memcmp(row.data(), dequantized.data() + 17 * cols, cols * 4)) << bits << " bits";
   }
+}
+
+}  // namespace
+}  // namespace swan::inference
+
+namespace swan::inference {
+namespace {
+
+TEST(FastExp, WithinTwoUlpOfLibmOverTheUsedRange) {
+  double worst_ulp = 0.0;
+  for (float x = -87.0f; x <= 88.0f; x += 0.000731f) {
+    const float expected = std::exp(x);
+    const float ulp = std::nextafter(expected, INFINITY) - expected;
+    worst_ulp = std::max(worst_ulp, std::abs(static_cast<double>(fast_exp(x)) - expected) / ulp);
+  }
+  EXPECT_LE(worst_ulp, 2.0);
+  EXPECT_EQ(fast_exp(0.0f), 1.0f);
+  EXPECT_GT(fast_exp(-1000.0f), 0.0f);  // clamped, never NaN or a denormal trap
+  EXPECT_LT(fast_exp(-1000.0f), 1e-37f);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "swan/core/error.h"
+#include "swan/inference/vector_math.h"
 
 namespace swan::inference {
 namespace {
@@ -21,10 +22,12 @@ constexpr std::size_t kQueryBlock = 64;
 // Softmax of row[0..count) in place; values beyond `count` (masked keys) are not read.
 void softmax_prefix(float* row, std::size_t count) {
   float max_value = -std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(max : max_value)
   for (std::size_t j = 0; j < count; ++j) max_value = std::max(max_value, row[j]);
   float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
   for (std::size_t j = 0; j < count; ++j) {
-    const float e = std::exp(row[j] - max_value);
+    const float e = fast_exp(row[j] - max_value);
     row[j] = e;
     sum += e;
   }

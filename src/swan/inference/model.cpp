@@ -9,24 +9,28 @@
 #include "swan/inference/linear.h"
 #include "swan/inference/rms_norm.h"
 #include "swan/inference/rotary_embedding.h"
+#include "swan/inference/vector_math.h"
 
 namespace swan::inference {
 namespace {
 
+// Raw pointers, not span indexing, inside the OpenMP loops: through the outlined region GCC
+// otherwise vectorises the span accesses as gathers/scatters (measured: 3x slower).
 void add_in_place(std::span<float> x, std::span<const float> delta) {
+  float* out = x.data();
+  const float* add = delta.data();
   const std::size_t n = x.size();
 #pragma omp parallel for simd schedule(static) if (n > 65536)
-  for (std::size_t i = 0; i < n; ++i) x[i] += delta[i];
+  for (std::size_t i = 0; i < n; ++i) out[i] += add[i];
 }
 
 // gate <- silu(gate) * up, silu(g) = g * sigmoid(g).
 void swiglu_in_place(std::span<float> gate, std::span<const float> up) {
+  float* g = gate.data();
+  const float* u = up.data();
   const std::size_t n = gate.size();
-#pragma omp parallel for schedule(static) if (n > 65536)
-  for (std::size_t i = 0; i < n; ++i) {
-    const float g = gate[i];
-    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
-  }
+#pragma omp parallel for simd schedule(static) if (n > 65536)
+  for (std::size_t i = 0; i < n; ++i) g[i] = g[i] / (1.0f + fast_exp(-g[i])) * u[i];
 }
 
 }  // namespace
