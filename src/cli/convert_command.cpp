@@ -3,6 +3,7 @@
 // per-tensor bits (analysis + quantize in one step), or not quantized (dtype conversion).
 #include <fmt/core.h>
 #include <omp.h>
+#include <unistd.h>
 
 #include <memory>
 
@@ -51,8 +52,11 @@ void add_convert_command(CLI::App& app) {
   cmd->add_flag("--quiet", opts->quiet, "print nothing but errors");
   cmd->callback([opts] {
     const bool uniform_flags = opts->quantize || opts->bits != 0 || opts->group_size != 0;
-    if (opts->method == "swan" && uniform_flags)
-      throw CLI::ValidationError("--method swan", "chooses bits per tensor; do not combine it with -q/--bits/--group-size");
+    if (opts->method == "swan" && uniform_flags) {  // a usage error: exit 2, like CLI11's own
+      fmt::print(stderr, "swan: error: --method swan chooses bits per tensor; do not combine it with -q/--bits/--group-size\n");
+      exit_code() = 2;
+      return;
+    }
     if (opts->threads > 0) omp_set_num_threads(opts->threads);
     const ModelDirectory source(opts->model);
     const auto targets = mlx::quantizable_targets(source);
@@ -64,7 +68,7 @@ void add_convert_command(CLI::App& app) {
       analysis_options.threads = opts->threads > 0 ? opts->threads : omp_get_max_threads();
       analysis_options.record_time = false;
       analysis::ProgressCallback progress;
-      if (!opts->quiet)
+      if (!opts->quiet && ::isatty(2))
         progress = [](const analysis::AnalysisProgress& p) {
           fmt::print(stderr, "\ranalysing [{}/{}]", p.tensors_done, p.tensors_total);
           if (p.tensors_done == p.tensors_total) fmt::print(stderr, "\n");
@@ -79,7 +83,7 @@ void add_convert_command(CLI::App& app) {
     mlx::WriteOptions write;
     write.force = opts->force;
     if (!opts->dtype.empty()) write.dtype = mlx::parse_output_dtype(opts->dtype);
-    if (!opts->quiet)
+    if (!opts->quiet && ::isatty(2))  // a progress line only makes sense on a terminal
       write.on_parameter = [](std::size_t i, std::size_t n, const std::string& name) {
         fmt::print(stderr, "\r[{}/{}] {:<60.60}", i + 1, n, name);
         if (i + 1 == n) fmt::print(stderr, "\n");

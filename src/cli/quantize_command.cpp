@@ -2,6 +2,7 @@
 // SWAN manifest describes (the second half of `swan convert --method swan`).
 #include <fmt/core.h>
 #include <omp.h>
+#include <unistd.h>
 
 #include <memory>
 
@@ -42,7 +43,7 @@ void add_quantize_command(CLI::App& app) {
     mlx::WriteOptions write;
     write.force = opts->force;
     if (!opts->dtype.empty()) write.dtype = mlx::parse_output_dtype(opts->dtype);
-    if (!opts->quiet)
+    if (!opts->quiet && ::isatty(2))  // a progress line only makes sense on a terminal
       write.on_parameter = [](std::size_t i, std::size_t n, const std::string& name) {
         fmt::print(stderr, "\r[{}/{}] {:<60.60}", i + 1, n, name);
         if (i + 1 == n) fmt::print(stderr, "\n");

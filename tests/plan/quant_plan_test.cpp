@@ -109,6 +109,19 @@ TEST(Builders, SwanPlanFromDecisions) {
   EXPECT_THROW(swan_plan(partial, decisions), Error);
 }
 
+TEST(Builders, SwanPredicateKeepsRoutersAndEmbeddingsFloat) {
+  EXPECT_TRUE(swan_never_quantizes("model.layers.0.mlp.gate.weight"));
+  EXPECT_TRUE(swan_never_quantizes("model.layers.0.block_sparse_moe.router.weight"));
+  EXPECT_TRUE(swan_never_quantizes("model.embed_tokens.weight"));
+  EXPECT_TRUE(swan_never_quantizes("lm_head.weight"));
+  EXPECT_FALSE(swan_never_quantizes("model.layers.0.mlp.gate_proj.weight"));
+  EXPECT_FALSE(swan_never_quantizes("model.layers.0.self_attn.o_proj.weight"));
+  ManifestDecisions decisions;
+  decisions["model.layers.0.mlp.gate.weight"] = {4, std::nullopt};
+  const std::vector<PlanTarget> targets = {{"model.layers.0.mlp.gate.weight", {8, 256}, {}}};
+  EXPECT_EQ(swan_plan(targets, decisions).find("model.layers.0.mlp.gate.weight")->decision, QuantDecision::keep_float());
+}
+
 TEST(Builders, ReadsTheReferenceManifest) {
   const auto decisions =
       read_manifest_decisions(test::shared_path("golden/swan-reference/stories260k_manifest_seed0.json"));

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
 #include "swan/core/error.h"
 
 namespace swan::plan {
@@ -57,9 +59,23 @@ bool wider(QuantDecision a, QuantDecision b) {
 }
 }  // namespace
 
+bool swan_never_quantizes(std::string_view name) {
+  std::string module(name.ends_with(".weight") ? name.substr(0, name.size() - 7) : name);
+  std::string lower = module;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* pattern : {"layernorm", "layer_norm", "rmsnorm", "embed_tokens", "lm_head", "vision_model",
+                              "multi_modal_projector"})
+    if (lower.find(pattern) != std::string::npos) return true;
+  return lower.ends_with("router") || lower.ends_with("gate") || lower == "model.norm";
+}
+
 QuantPlan swan_plan(std::span<const PlanTarget> targets, const ManifestDecisions& decisions) {
   QuantPlan plan("swan", QuantDecision::quantized(4, 128));
   for (const auto& target : targets) {
+    if (swan_never_quantizes(target.name)) {
+      plan.set(target, QuantDecision::keep_float(), "SWAN predicate: never quantized");
+      continue;
+    }
     const std::vector<std::string> sources = target.sources.empty() ? std::vector{target.name} : target.sources;
     std::optional<QuantDecision> chosen;
     std::string reason;

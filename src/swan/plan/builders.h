@@ -36,7 +36,13 @@ ManifestDecisions read_manifest_decisions(const std::filesystem::path& manifest)
 // widths SWAN does not use (3, 5, 6) get MLX's default 64.
 int swan_group_size(int bits);
 
-// The SWAN plan: each target takes its manifest decision (bits; group size from the
+// SWAN's MLX predicate (swan-method.md §5) keeps these float whatever the manifest says:
+// names containing layernorm/layer_norm/rmsnorm/embed_tokens/lm_head/vision_model/
+// multi_modal_projector, modules ending in "router" or "gate" (MoE routers, not gate_proj),
+// model.norm.
+bool swan_never_quantizes(std::string_view tensor_name);
+
+// The SWAN plan: targets SWAN never quantizes stay float; every other target takes its manifest decision (bits; group size from the
 // manifest or swan_group_size). A stacked target (several sources) takes the widest
 // decision among its sources. Targets missing from the manifest get 4 bits (SWAN's
 // predicate rule). Defaults are 4-bit g128, what SWAN passes to mlx_lm.convert.
