@@ -53,6 +53,8 @@ Manifest analyze_model(const ModelDirectory& model, const std::string& model_lab
 
   // Parallelism is across tensors; each BLAS call stays single-threaded so results do
   // not depend on how many threads run and the two levels do not oversubscribe cores.
+  // The setting is process-wide, so it is put back for the layers that run after us.
+  const int blas_threads = openblas_get_num_threads();
   openblas_set_num_threads(1);
   std::vector<ManifestTensor> entries(count);
   std::mutex progress_mutex;
@@ -88,6 +90,7 @@ Manifest analyze_model(const ModelDirectory& model, const std::string& model_lab
       if (!first_error) first_error = std::current_exception();
     }
   }
+  openblas_set_num_threads(blas_threads);
   if (first_error) std::rethrow_exception(first_error);
 
   Manifest manifest;
