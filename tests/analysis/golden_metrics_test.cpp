@@ -9,6 +9,9 @@
 #include <string>
 
 #include "analysis/golden_support.h"
+#include "swan/analysis/analysis_matrix.h"
+#include "swan/analysis/output_noise.h"
+#include "swan/analysis/random.h"
 
 namespace swan::analysis {
 namespace {
@@ -178,6 +181,48 @@ TEST(GoldenManifest, Stories260kBf16) {
 TEST(GoldenManifest, EdgeCases) {
   check_manifest("swan-edge-cases", "swan-edge-cases_manifest_seed0.json", ThresholdSet::cli);
 }
+
+}  // namespace
+}  // namespace swan::analysis
+
+namespace swan::analysis {
+namespace {
+
+// --noise-metric sampled against the reference's 200-seed sweep (README tolerances):
+// every draw inside [0.8 min, 1.2 max], the mean of >= 20 seeds within 5 % of the sweep
+// mean. Seeds are added until 5 % is three standard errors of that mean: the rank-1 tensor's
+// delta spreads 12 % per draw, so 20 seeds would fail by chance one time in ~20.
+void check_sampled_noise(const std::string& model) {
+  const nlohmann::json golden = test::load_golden(model + "_metrics.json");
+  const ModelDirectory directory(swan::test::shared_path("models/" + model));
+  for (const auto& [name, g] : golden["tensors"].items()) {
+    if (g["path"] != "analyzed") continue;
+    SCOPED_TRACE(model + " / " + name);
+    const ModelTensor* tensor = directory.find(name);
+    ASSERT_NE(tensor, nullptr);
+    const AnalysisLayout layout = analysis_layout(tensor->info->shape);
+    const std::vector<float> values = read_analysis_matrix(directory, *tensor, layout);
+    const MatrixView t{values.data(), layout.rows, layout.cols};
+    const nlohmann::json& sweep = g["output_sensitivity"]["sweep"];
+    double mean = 0;
+    const double spread = sweep["delta_std"].get<double>() / std::max(1e-12, sweep["delta_mean"].get<double>());
+    const int seeds = std::max(20, static_cast<int>(std::ceil(std::pow(3.0 * spread / 0.05, 2))));
+    for (int seed = 0; seed < seeds; ++seed) {
+      Random rng = Random::for_tensor(static_cast<std::uint64_t>(seed), name, "noise");
+      const double delta = output_noise_sampled(t, rng).delta;
+      EXPECT_GE(delta, 0.8 * sweep["delta_min"].get<double>());
+      EXPECT_LE(delta, 1.2 * sweep["delta_max"].get<double>());
+      const double score = output_sensitivity_score(delta);
+      EXPECT_GE(score, sweep["score_min"].get<double>() - 0.01);
+      EXPECT_LE(score, sweep["score_max"].get<double>() + 0.01);
+      mean += delta / seeds;
+    }
+    EXPECT_NEAR(mean, sweep["delta_mean"].get<double>(), 0.05 * sweep["delta_mean"].get<double>());
+  }
+}
+
+TEST(GoldenSampledNoise, Stories260k) { check_sampled_noise("stories260k"); }
+TEST(GoldenSampledNoise, EdgeCases) { check_sampled_noise("swan-edge-cases"); }
 
 }  // namespace
 }  // namespace swan::analysis
