@@ -38,18 +38,25 @@ struct CommonOptions {
     if (ctx_option->count() > 0) s.ctx = ctx;
     if (chunks_option->count() > 0) s.chunks = chunks;
     s.threads = threads;
-    s.progress = !quiet && !json;
+    s.progress = !quiet;  // stderr only, and only when it is a terminal: --json on stdout stays clean
     return s;
   }
 };
 
 void add_common_options(CLI::App* cmd, CommonOptions& o) {
-  cmd->add_option("--text", o.text, "plain-text file to evaluate on (e.g. wikitext-2 wiki.test.raw)")->required();
-  o.ctx_option = cmd->add_option("--ctx", o.ctx, "tokens per chunk (default 512)")->check(CLI::Range(3, 1 << 20));
+  cmd->add_option("--text", o.text, "plain-text file to evaluate on (e.g. wikitext-2 wiki.test.raw)")
+      ->required()
+      ->type_name("FILE");
+  o.ctx_option = cmd->add_option("--ctx", o.ctx, "tokens per chunk (default 512)")
+                     ->check(CLI::Range(3, 1 << 20))
+                     ->type_name("N");
   o.chunks_option =
-      cmd->add_option("--chunks", o.chunks, "evaluate only the first N chunks (default: all)")->check(CLI::PositiveNumber);
+      cmd->add_option("--chunks", o.chunks, "evaluate only the first N chunks (default: all)")
+                        ->check(CLI::PositiveNumber)
+                        ->type_name("N");
   cmd->add_option("--threads", o.threads, "CPU threads for the forward pass (default: all cores)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::NonNegativeNumber)
+      ->type_name("N");
   cmd->add_flag("--json", o.json, "print the result as one JSON object on stdout");
   cmd->add_flag("--quiet", o.quiet, "no progress line on stderr");
 }
@@ -65,6 +72,7 @@ void add_ppl(CLI::App* eval) {
                  "tokens_scored, chunks, ctx.");
   cmd->add_option("MODEL", o->model, "model directory (HuggingFace or MLX quantized)")
       ->required()
+      ->type_name("DIR")
       ->check(CLI::ExistingDirectory);
   add_common_options(cmd, *o);
   cmd->callback([o] {
@@ -104,13 +112,16 @@ void add_kld(CLI::App* eval) {
           "  top1_agreement ± top1_agreement_stderr  % of tokens where both models' most likely\n"
           "                                   next token is the same\n"
           "  tokens_scored, chunks, ctx");
-  cmd->add_option("BASE MODEL", o->models, "base model directory, then the model to compare (only MODEL with --base-logits)")
+  cmd->add_option("[BASE] MODEL", o->models,
+                  "base model directory, then the model to compare (only MODEL with --base-logits)")
       ->required()
       ->expected(1, 2)
+      ->type_name("DIR")
       ->check(CLI::ExistingDirectory);
   add_common_options(cmd, *o);
-  auto* save = cmd->add_option("--save-base", o->save_base, "also write BASE's log-probs to FILE for reuse");
+  auto* save = cmd->add_option("--save-base", o->save_base, "also write BASE's log-probs to FILE for reuse")->type_name("FILE");
   cmd->add_option("--base-logits", o->base_logits, "read BASE's log-probs from FILE (made with --save-base)")
+      ->type_name("FILE")
       ->excludes(save);
   cmd->callback([o] {
     eval::KldRun run;
@@ -119,7 +130,7 @@ void add_kld(CLI::App* eval) {
       run.model_dir = o->models[1];
     } else {
       if (o->base_logits.empty()) {
-        throw CLI::ValidationError("BASE MODEL", "give both BASE and MODEL (or MODEL with --base-logits FILE)");
+        throw CLI::ValidationError("[BASE] MODEL", "give both BASE and MODEL (or MODEL with --base-logits FILE)");
       }
       run.model_dir = o->models[0];
     }
