@@ -1,5 +1,6 @@
-// The convert / quantize / inspect subcommands through the real binary (SWAN_BINARY, set
-// by ctest): exit codes and that their outputs pass inspection. Skipped when run outside ctest.
+// The convert / quantize / inspect subcommands through the real binary: exit codes and
+// that their outputs pass inspection. The binary is $SWAN_BINARY, else `swan` beside this
+// test executable (both live in the build directory); skipped when neither exists.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -13,17 +14,21 @@
 namespace swan::mlx {
 namespace {
 
+std::filesystem::path swan_binary() {
+  if (const char* binary = std::getenv("SWAN_BINARY")) return binary;
+  std::error_code ec;
+  return std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "swan";
+}
+
 int run(const std::string& arguments) {
-  const char* binary = std::getenv("SWAN_BINARY");
-  const int status = std::system((std::string(binary) + " " + arguments + " >/dev/null 2>&1").c_str());
+  const int status = std::system((swan_binary().string() + " " + arguments + " >/dev/null 2>&1").c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 class Cli : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* binary = std::getenv("SWAN_BINARY");
-    if (binary == nullptr || !std::filesystem::exists(binary)) GTEST_SKIP() << "SWAN_BINARY not set (run through ctest)";
+    if (!std::filesystem::exists(swan_binary())) GTEST_SKIP() << "no swan binary at " << swan_binary() << "; build `swan`";
   }
   test::ScratchDir scratch;
   std::string stories = test::shared_path("models/stories260k").string();
