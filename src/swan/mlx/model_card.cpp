@@ -19,7 +19,9 @@ std::string method_line(const plan::QuantPlan& plan) {
 std::string model_card(const ModelCardInput& in) {
   const auto& s = *in.summary;
   const auto& plan = *in.plan;
-  std::string out = fmt::format("# {} (MLX, {})\n\n", in.source_name, plan.method());
+  // Front matter as on mlx-community model cards, so hubs list the model under MLX.
+  std::string out = "---\nlibrary_name: mlx\ntags:\n- mlx\n- swan\n---\n\n";
+  out += fmt::format("# {} (MLX, {})\n\n", in.source_name, plan.method());
   out += fmt::format("This model was converted to MLX format from `{}` by swan {}.\n\n", in.source_name, SWAN_VERSION);
   out += "## Quantization\n\n";
   out += fmt::format("- Method: {}\n", method_line(plan));
