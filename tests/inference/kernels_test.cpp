@@ -75,8 +75,9 @@ TEST(Attention, HandWorkedTwoTokens) {
 }
 
 TEST(Attention, BlockedGqaMatchesStraightLoops) {
-  // 150 tokens: three query blocks, the last one partial; 4 query heads on 2 kv heads.
-  const std::size_t n = 150, heads = 4, kv_heads = 2, d = 16;
+  // 300 tokens: five query blocks, the last one partial (and enough work for the parallel
+  // path); 4 query heads on 2 kv heads.
+  const std::size_t n = 300, heads = 4, kv_heads = 2, d = 16;
   std::mt19937 rng(7);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   std::vector<float> q(n * heads * d), k(n * kv_heads * d), v(n * kv_heads * d), out(n * heads * d);

@@ -12,11 +12,12 @@
 namespace swan::inference {
 namespace {
 
-// Rows per band: a float32 tile of about 256 KiB (stays in L2 while sgemm streams the
-// activations past it), at least 16 rows so sgemm's micro-kernel stays efficient, and
-// small enough that every thread gets several bands.
+// Rows per band: a float32 tile of about 512 KiB (stays in L2 while sgemm streams the
+// activations past it), at least 32 rows because every band's sgemm re-packs the whole
+// activation matrix (n x cols) and that copy must stay small next to the band's
+// n x cols x rows multiply-adds, and small enough that every thread gets several bands.
 std::size_t band_rows(std::size_t rows, std::size_t cols, int threads) {
-  std::size_t band = std::clamp<std::size_t>((std::size_t{64} * 1024) / std::max<std::size_t>(cols, 1), 16, 256);
+  std::size_t band = std::clamp<std::size_t>((std::size_t{128} * 1024) / std::max<std::size_t>(cols, 1), 32, 256);
   const std::size_t per_thread = (rows + 4 * static_cast<std::size_t>(threads) - 1) / (4 * static_cast<std::size_t>(threads));
   band = std::min(band, std::max<std::size_t>(16, per_thread));
   return (band + 15) / 16 * 16;

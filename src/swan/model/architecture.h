@@ -44,6 +44,8 @@ struct ModelConfig {
   std::int64_t head_dim = 0;  // may differ from hidden_size / num_attention_heads (Qwen3)
   std::int64_t vocab_size = 0;
   std::int64_t max_position_embeddings = 0;  // 0 when absent (informational only)
+  // Not read: Mistral's / Qwen2's sliding_window. Like mlx_lm's llama, swan attends over the
+  // whole sequence, which is the same as long as sequences are shorter than the window.
 
   double rms_norm_eps = 1e-6;
   double rope_theta = 10000.0;
