@@ -149,12 +149,14 @@ class LinearTest : public ::testing::Test {
   std::vector<float> weights, x, bias;
 };
 
-TEST_F(LinearTest, FloatAndBf16WeightsMatchStraightLoops) {
-  std::vector<std::byte> f32(weights.size() * 4), bf16(weights.size() * 2);
+TEST_F(LinearTest, FloatBf16AndF16WeightsMatchStraightLoops) {
+  std::vector<std::byte> f32(weights.size() * 4), bf16(weights.size() * 2), f16(weights.size() * 2);
   std::memcpy(f32.data(), weights.data(), f32.size());
   convert_from_float(weights, DType::BF16, bf16);
+  convert_from_float(weights, DType::F16, f16);  // exact except for the few |w| < 6e-5
   const auto expected = naive(weights, true);
-  for (const auto& [dtype, bytes] : {std::pair{DType::F32, &f32}, std::pair{DType::BF16, &bf16}}) {
+  for (const auto& [dtype, bytes] :
+       {std::pair{DType::F32, &f32}, std::pair{DType::BF16, &bf16}, std::pair{DType::F16, &f16}}) {
     const WeightMatrix w = WeightMatrix::dense("w", dtype, *bytes, rows, cols);
     std::vector<float> y(tokens * rows);
     linear(w, x, tokens, y, bias);
