@@ -22,6 +22,22 @@ namespace {
 
 using plan::QuantDecision;
 
+WriteOptions with_dtype(DType dtype) {
+  WriteOptions options;
+  options.dtype = dtype;
+  return options;
+}
+WriteOptions with_shard_limit(std::uint64_t bytes) {
+  WriteOptions options;
+  options.max_shard_bytes = bytes;
+  return options;
+}
+WriteOptions forced() {
+  WriteOptions options;
+  options.force = true;
+  return options;
+}
+
 nlohmann::json parse(const std::filesystem::path& path) { return nlohmann::json::parse(test::read_file_text(path)); }
 
 std::filesystem::path model(const std::string& name) { return test::shared_path("models/" + name); }
@@ -75,7 +91,7 @@ TEST(MlxWriter, SwanManifestPlan) {
   const auto decisions =
       plan::read_manifest_decisions(test::shared_path("golden/swan-reference/stories260k_manifest_seed0.json"));
   const auto plan = plan::swan_plan(quantizable_targets(source), decisions);
-  const auto result = write_mlx_model(source, plan, scratch / "out", {.dtype = DType::BF16});
+  const auto result = write_mlx_model(source, plan, scratch / "out", with_dtype(DType::BF16));
   expect_consistent(result, scratch / "out");
   const auto config = parse(scratch / "out/config.json");
   const auto& q = config["quantization"];
@@ -109,7 +125,7 @@ TEST(MlxWriter, ShardsAreSplitLikeMlxLm) {
   test::ScratchDir scratch;
   const ModelDirectory source(test::shared_path("golden/mlx_lm/qwen2_tied_uniform_q4g64/hf_source"));
   const auto plan = plan::uniform_plan(quantizable_targets(source), 4, 64);
-  const auto result = write_mlx_model(source, plan, scratch / "out", {.max_shard_bytes = 50000});
+  const auto result = write_mlx_model(source, plan, scratch / "out", with_shard_limit(50000));
   expect_consistent(result, scratch / "out");
   const auto index = parse(scratch / "out/model.safetensors.index.json");
   std::set<std::string> files;
@@ -132,12 +148,12 @@ TEST(MlxWriter, RefusesANonEmptyOutputUnlessForced) {
   std::ofstream(scratch / "out/precious.txt") << "keep me";
   EXPECT_THROW(write_mlx_model(source, plan, scratch / "out"), Error);
   EXPECT_EQ(test::read_file_text(scratch / "out/precious.txt"), "keep me");
-  write_mlx_model(source, plan, scratch / "out", {.force = true});
+  write_mlx_model(source, plan, scratch / "out", forced());
   EXPECT_FALSE(std::filesystem::exists(scratch / "out/precious.txt"));
   EXPECT_TRUE(std::filesystem::exists(scratch / "out/model.safetensors"));
   // The input directory is never an output.
-  EXPECT_THROW(write_mlx_model(source, plan, model("stories260k"), {.force = true}), Error);
-  EXPECT_THROW(write_mlx_model(source, plan, model("stories260k") / "sub", {.force = true}), Error);
+  EXPECT_THROW(write_mlx_model(source, plan, model("stories260k"), forced()), Error);
+  EXPECT_THROW(write_mlx_model(source, plan, model("stories260k") / "sub", forced()), Error);
   // Only our output and nothing else next to it.
   std::size_t entries = 0;
   for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(scratch.path())) ++entries;
