@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help/--version exit 0; every usage error exits 2, as documented.
+    return app.exit(e) == 0 ? 0 : 2;
   } catch (const swan::Error& e) {
     fmt::print(stderr, "swan: error: {}\n", e.what());
     return 1;

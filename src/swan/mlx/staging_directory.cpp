@@ -2,9 +2,13 @@
 #include "swan/mlx/staging_directory.h"
 
 #include <fmt/format.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include <atomic>
+#include <cstdlib>
 #include <string>
 #include <system_error>
 
@@ -26,6 +30,24 @@ fs::path sibling(const fs::path& out, const char* tag) {
   // fmt rather than string concatenation: GCC 12 emits a false -Wrestrict for the latter.
   return out.parent_path() / fmt::format(".{}.{}-{}-{}", out.filename().string(), tag, ::getpid(), counter++);
 }
+
+// A run killed outright (SIGKILL, power loss) cannot clean up after itself. Its hidden temp
+// directory carries its PID; once that process is gone, the next run into the same OUT_DIR
+// removes the leftover so debris never accumulates.
+void remove_abandoned_siblings(const fs::path& out) {
+  const std::string prefix = "." + out.filename().string() + ".swan-";
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(out.parent_path(), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const auto dash = name.find('-', name.find("swan-") + 5);
+    if (dash == std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::atol(name.c_str() + dash + 1));
+    if (pid <= 0 || pid == ::getpid() || (::kill(pid, 0) == 0 || errno != ESRCH)) continue;
+    std::error_code ignored;
+    fs::remove_all(entry.path(), ignored);
+  }
+}
 }  // namespace
 
 StagingDirectory::StagingDirectory(const fs::path& out_dir, const fs::path& input_dir, bool force) {
@@ -43,6 +65,7 @@ StagingDirectory::StagingDirectory(const fs::path& out_dir, const fs::path& inpu
   }
   fs::create_directories(out_.parent_path(), ec);
   if (ec) fail("cannot create {}: {}", out_.parent_path().string(), ec.message());
+  remove_abandoned_siblings(out_);
   temp_ = sibling(out_, "swan-tmp");
   fs::create_directory(temp_, ec);
   if (ec) fail("cannot create temporary directory {}: {}", temp_.string(), ec.message());
