@@ -35,7 +35,7 @@ fs::path sibling(const fs::path& out, const char* tag) {
 // directory carries its PID; once that process is gone, the next run into the same OUT_DIR
 // removes the leftover so debris never accumulates.
 void remove_abandoned_siblings(const fs::path& out) {
-  const std::string prefix = "." + out.filename().string() + ".swan-";
+  const std::string prefix = fmt::format(".{}.swan-", out.filename().string());
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(out.parent_path(), ec)) {
     const std::string name = entry.path().filename().string();
