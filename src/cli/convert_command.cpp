@@ -3,13 +3,14 @@
 // per-tensor bits (analysis + quantize in one step), or not quantized (dtype conversion).
 #include <fmt/core.h>
 #include <omp.h>
-#include <unistd.h>
 
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/write_output.h"
 #include "swan/analysis/analyzer.h"
 #include "swan/core/error.h"
+#include "swan/core/progress.h"
 #include "swan/io/model_directory.h"
 #include "swan/mlx/layout.h"
 #include "swan/mlx/writer.h"
@@ -67,29 +68,20 @@ void add_convert_command(CLI::App& app) {
       analysis_options.seed = opts->seed;
       analysis_options.threads = opts->threads > 0 ? opts->threads : omp_get_max_threads();
       analysis_options.record_time = false;
-      analysis::ProgressCallback progress;
-      if (!opts->quiet && ::isatty(2))
-        progress = [](const analysis::AnalysisProgress& p) {
-          fmt::print(stderr, "\ranalysing [{}/{}]", p.tensors_done, p.tensors_total);
-          if (p.tensors_done == p.tensors_total) fmt::print(stderr, "\n");
-        };
-      const auto manifest = analysis::analyze_model(source, opts->model, analysis_options, progress);
+      Progress analysis_progress("analysing", source.tensors().size(), "tensors", !opts->quiet,
+                                 source.total_weight_bytes());
+      const auto manifest = analysis::analyze_model(
+          source, opts->model, analysis_options, [&](const analysis::AnalysisProgress& p) {
+            analysis_progress.update(p.tensors_done, p.bytes_done);
+          });
+      analysis_progress.finish();
       plan = plan::swan_plan(targets, plan::manifest_decisions(manifest));
     } else if (uniform_flags || opts->method == "uniform") {
       plan = plan::uniform_plan(targets, opts->bits ? opts->bits : 4, opts->group_size ? opts->group_size : 64);
     } else {
       plan = plan::float_plan(targets);
     }
-    mlx::WriteOptions write;
-    write.force = opts->force;
-    if (!opts->dtype.empty()) write.dtype = mlx::parse_output_dtype(opts->dtype);
-    if (!opts->quiet && ::isatty(2))  // a progress line only makes sense on a terminal
-      write.on_parameter = [](std::size_t i, std::size_t n, const std::string& name) {
-        fmt::print(stderr, "\r[{}/{}] {:<60.60}", i + 1, n, name);
-        if (i + 1 == n) fmt::print(stderr, "\n");
-      };
-    const auto result = mlx::write_mlx_model(source, *plan, opts->output, write);
-    if (!opts->quiet) fmt::print("{}", mlx::format_write_result(result));
+    write_mlx_output(source, *plan, {opts->output, opts->dtype, opts->force, opts->quiet});
   });
 }
 

@@ -2,11 +2,11 @@
 // SWAN manifest describes (the second half of `swan convert --method swan`).
 #include <fmt/core.h>
 #include <omp.h>
-#include <unistd.h>
 
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/write_output.h"
 #include "swan/io/model_directory.h"
 #include "swan/mlx/layout.h"
 #include "swan/mlx/writer.h"
@@ -40,16 +40,7 @@ void add_quantize_command(CLI::App& app) {
     const ModelDirectory source(opts->model);
     const auto targets = mlx::quantizable_targets(source);
     const auto plan = plan::swan_plan(targets, plan::read_manifest_decisions(opts->manifest));
-    mlx::WriteOptions write;
-    write.force = opts->force;
-    if (!opts->dtype.empty()) write.dtype = mlx::parse_output_dtype(opts->dtype);
-    if (!opts->quiet && ::isatty(2))  // a progress line only makes sense on a terminal
-      write.on_parameter = [](std::size_t i, std::size_t n, const std::string& name) {
-        fmt::print(stderr, "\r[{}/{}] {:<60.60}", i + 1, n, name);
-        if (i + 1 == n) fmt::print(stderr, "\n");
-      };
-    const auto result = mlx::write_mlx_model(source, plan, opts->output, write);
-    if (!opts->quiet) fmt::print("{}", mlx::format_write_result(result));
+    write_mlx_output(source, plan, {opts->output, opts->dtype, opts->force, opts->quiet});
   });
 }
 
