@@ -21,6 +21,7 @@ void add_analyze_command(CLI::App& app) {
     std::uint64_t seed = 0;
     int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     bool score_protected = false;
+    bool no_svd = false;
     bool json = false;
     bool quiet = false;
   };
@@ -66,6 +67,9 @@ void add_analyze_command(CLI::App& app) {
                 "also compute the scores of name-protected tensors (embeddings, lm_head, norms) as the\n"
                 "reference does; their decision stays 16 bits. Off by default: it costs time (a large\n"
                 "embedding dominates the run) and changes nothing");
+  cmd->add_flag("--no-svd", opts->no_svd,
+                "skip the SVD metric (its score counts as 0). For benchmarking the other metrics only:\n"
+                "the decisions are then not SWAN's");
   cmd->add_flag("--json", opts->json, "print the summary as JSON on stdout");
   cmd->add_flag("-q,--quiet", opts->quiet, "no progress line and no summary");
   cmd->callback([opts] {
@@ -75,6 +79,7 @@ void add_analyze_command(CLI::App& app) {
     options.seed = opts->seed;
     options.threads = opts->threads;
     options.score_protected = opts->score_protected;
+    options.measure_svd = !opts->no_svd;
 
     const ModelDirectory model(opts->directory);
     const auto& tensors = model.tensors();

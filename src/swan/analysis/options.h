@@ -27,6 +27,9 @@ struct AnalysisOptions {
   int threads = 1;           // tensors analysed concurrently
   bool record_time = true;   // false: analysis_time_seconds = 0, for byte-identical output
   RandomizedSvdOptions svd;
+  // false skips the SVD metric (score 0, no concentration recorded). Only for measuring the
+  // cost of the other metrics in benchmarks: decisions are then not SWAN's.
+  bool measure_svd = true;
 };
 
 }  // namespace swan::analysis

@@ -22,12 +22,16 @@ MatrixMetrics analyze_matrix(const MatrixView& t, std::string_view tensor_name, 
   RawMetrics& raw = m.raw;
   raw.analysis_shape = {t.rows, t.cols};
 
-  Random svd_rng = Random::for_tensor(options.seed, tensor_name, "svd");
-  const ConcentrationResult svd = spectral_concentration(t, svd_rng, options.svd);
-  raw.concentration = svd.concentration;
-  raw.svd_method = svd.randomized ? "randomized" : "exact";
-  raw.singular_values = svd.values;
-  raw.top_k = svd.top_k;
+  if (options.measure_svd) {
+    Random svd_rng = Random::for_tensor(options.seed, tensor_name, "svd");
+    const ConcentrationResult svd = spectral_concentration(t, svd_rng, options.svd);
+    raw.concentration = svd.concentration;
+    raw.svd_method = svd.randomized ? "randomized" : "exact";
+    raw.singular_values = svd.values;
+    raw.top_k = svd.top_k;
+  } else {
+    raw.svd_method = "skipped";
+  }
 
   raw.excess_kurtosis = excess_kurtosis(t).excess_kurtosis;
 
