@@ -13,7 +13,7 @@
 
 namespace swan::analysis {
 
-FileFingerprint fingerprint_safetensors(const std::filesystem::path& path, const std::string& file_label);
+FileFingerprint fingerprint_safetensors(const SafetensorsFile& file, const std::string& file_label);
 std::vector<FileFingerprint> fingerprint_model(const ModelDirectory& model);
 
 }  // namespace swan::analysis

@@ -60,6 +60,9 @@ class SafetensorsFile {
   const TensorInfo& at(std::string_view name) const;    // throws if absent
 
   std::span<const std::byte> data(const TensorInfo& tensor) const;
+  // The 8-byte length and the JSON header, as stored (identifies the file's layout cheaply).
+  std::span<const std::byte> header_bytes() const { return file_.bytes().first(header_.data_offset); }
+  std::uint64_t file_size() const { return file_.bytes().size(); }
   // Widens an F32/F16/BF16 tensor to float32 (exact); throws for other dtypes.
   void read_float(const TensorInfo& tensor, std::span<float> out) const;
   std::vector<float> read_float(const TensorInfo& tensor) const;
