@@ -95,6 +95,18 @@ inline U32x16 load_u32x16(const std::uint32_t* p) {
   return v;
 }
 
+// Lane permutation by a runtime index vector: GCC has a builtin for it; elsewhere (clang)
+// a plain loop over lanes gives the same result.
+inline U32x16 permute_lanes(U32x16 table, U32x16 index) {
+#if defined(__GNUC__) && !defined(__clang__)
+  return __builtin_shuffle(table, index);
+#else
+  U32x16 out;
+  for (int i = 0; i < 16; ++i) out[i] = table[index[i] & 15u];
+  return out;
+#endif
+}
+
 template <int Bits>
 inline void unpack_block_to_float(const std::uint32_t* words, float* codes) {
   static constexpr BlockLanes lanes = make_block_lanes<Bits>();
@@ -102,10 +114,10 @@ inline void unpack_block_to_float(const std::uint32_t* words, float* codes) {
   U32x16 all{};  // the block's Bits words; lanes past them stay 0 (never read out of bounds)
   std::memcpy(&all, words, Bits * sizeof(std::uint32_t));
   for (int half = 0; half < 2; ++half) {
-    const U32x16 lo = __builtin_shuffle(all, load_u32x16(lanes.word + 16 * half));
+    const U32x16 lo = permute_lanes(all, load_u32x16(lanes.word + 16 * half));
     U32x16 value = lo >> load_u32x16(lanes.shift + 16 * half);
     if constexpr (32 % Bits != 0) {
-      const U32x16 hi = __builtin_shuffle(all, load_u32x16(lanes.next + 16 * half));
+      const U32x16 hi = permute_lanes(all, load_u32x16(lanes.next + 16 * half));
       value |= (hi << 1) << load_u32x16(lanes.hi_shift + 16 * half);
     }
     const F32x16 as_float = __builtin_convertvector(value & mask, F32x16);
