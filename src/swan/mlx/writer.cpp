@@ -11,6 +11,7 @@
 #include "swan/core/error.h"
 #include "swan/mlx/config.h"
 #include "swan/mlx/model_card.h"
+#include "swan/mlx/parameter_bands.h"
 #include "swan/mlx/staging_directory.h"
 #include "swan/quant/affine.h"
 
@@ -19,41 +20,31 @@ namespace fs = std::filesystem;
 
 namespace {
 
-template <typename T>
-std::span<const std::byte> as_bytes(const std::vector<T>& v) {
-  return std::as_bytes(std::span<const T>(v));
-}
-
-void require_finite(std::span<const float> values, const std::string& tensor, const char* what) {
-  const auto it = std::find_if(values.begin(), values.end(), [](float v) { return !std::isfinite(v); });
-  if (it != values.end())
-    fail("tensor '{}' {} {} at element {}; swan refuses to write it. Fix or re-export the source model", tensor,
-         what, *it, it - values.begin());
-}
-
-// Raw bytes of a parameter (stacked experts concatenated in expert order).
-std::vector<std::byte> read_raw(const ModelDirectory& source, const OutputParameter& p) {
-  std::vector<std::byte> out;
+// The source bytes of a parameter (stacked experts are several tensors, in expert order),
+// straight from the mapping. Releasing a range drops its pages from the resident set.
+ParameterSource parameter_source(const ModelDirectory& source, const OutputParameter& p) {
+  ParameterSource out;
+  out.name = p.parameter.name;
+  out.dtype = p.source_dtype;
+  out.cols = p.parameter.shape.empty() ? 1 : static_cast<std::size_t>(p.parameter.shape.back());
+  std::vector<const ModelTensor*> tensors;
   for (const auto& name : p.parameter.sources) {
     const ModelTensor* t = source.find(name);
-    const auto data = source.file(*t).data(*t->info);
-    out.insert(out.end(), data.begin(), data.end());
-    source.file(*t).release(*t->info);
+    tensors.push_back(t);
+    out.parts.push_back(source.file(*t).data(*t->info));
   }
+  out.release = [&source, tensors](std::size_t part, std::size_t offset, std::size_t bytes) {
+    // SafetensorsFile::release only reads the range of the TensorInfo it is given.
+    TensorInfo range = *tensors[part]->info;
+    range.data_begin += offset;
+    range.nbytes = bytes;
+    source.file(*tensors[part]).release(range);
+  };
   return out;
 }
 
-std::vector<float> read_values(const ModelDirectory& source, const OutputParameter& p) {
-  std::vector<float> values(static_cast<std::size_t>(p.num_elements()));
-  std::size_t offset = 0;
-  for (const auto& name : p.parameter.sources) {
-    const ModelTensor* t = source.find(name);
-    const auto n = static_cast<std::size_t>(t->info->num_elements());
-    source.file(*t).read_float(*t->info, std::span<float>(values).subspan(offset, n));
-    source.file(*t).release(*t->info);
-    offset += n;
-  }
-  return values;
+void release_all(const ParameterSource& source) {
+  for (std::size_t i = 0; i < source.parts.size(); ++i) source.release(i, 0, source.parts[i].size());
 }
 
 // Streams the tensors of the layout into their shard files.
@@ -86,45 +77,45 @@ class ShardedOutput {
   std::size_t shard_ = 0;
 };
 
+// The parameter's bytes as stored in the source, concatenated (a view when it is one tensor).
+void write_source_bytes(const ParameterSource& source, const OutputTensor& tensor, ShardedOutput& out) {
+  if (source.parts.size() == 1) {
+    out.write(tensor, source.parts[0]);
+    return;
+  }
+  std::size_t bytes = 0;
+  for (const auto& part : source.parts) bytes += part.size();
+  Buffer<std::byte> all(bytes);
+  std::size_t at = 0;
+  for (const auto& part : source.parts) {
+    std::memcpy(all.data.get() + at, part.data(), part.size());
+    at += part.size();
+  }
+  out.write(tensor, all.bytes());
+}
+
 void write_parameter(const ModelDirectory& source, const MlxLayout& layout, std::size_t index,
                      std::span<const OutputTensor* const> tensors, ShardedOutput& out) {
   const OutputParameter& p = layout.parameters[index];
-  const std::string& name = p.parameter.name;
+  const ParameterSource data = parameter_source(source, p);
   if (!is_float_weight_dtype(p.source_dtype)) {
-    out.write(*tensors[0], read_raw(source, p));
-    return;
+    write_source_bytes(data, *tensors[0], out);
+  } else if (!p.decision.is_quantized() && p.dtype == p.source_dtype) {
+    // Rounding to the dtype the values already have changes nothing: copy the bytes.
+    check_finite(data);
+    write_source_bytes(data, *tensors[0], out);
+  } else if (!p.decision.is_quantized()) {
+    out.write(*tensors[0], convert_parameter(data, p.dtype).bytes());
+  } else {
+    // Rounded to the written dtype first: mlx_lm.convert casts before quantizing, and the
+    // quantizer must see exactly the values a float copy of the model would hold.
+    const QuantizedParameter q = quantize_parameter(data, p.dtype, {p.decision.bits, p.decision.group_size});
+    // Packed words are stored little-endian; swan targets little-endian hosts (x86-64, arm64).
+    out.write(*tensors[0], q.packed.bytes());
+    out.write(*tensors[1], q.scales.bytes());
+    out.write(*tensors[2], q.biases.bytes());
   }
-  std::vector<float> values = read_values(source, p);
-  require_finite(values, name, "holds the non-finite value");
-  // Round to the written dtype first: mlx_lm.convert casts before quantizing, and the
-  // quantizer must see exactly the values a float copy of the model would hold.
-  std::vector<std::byte> rounded(values.size() * dtype_size(p.dtype));
-  convert_from_float(values, p.dtype, rounded);
-  if (p.dtype != DType::F32) {
-    convert_to_float(p.dtype, rounded, values);
-    require_finite(values, name,
-                   fmt::format("overflows {} (becomes", dtype_name(p.dtype)).c_str());
-  }
-  if (!p.decision.is_quantized()) {
-    out.write(*tensors[0], rounded);
-    return;
-  }
-  rounded = {};
-  const auto cols = static_cast<std::size_t>(p.parameter.shape.back());
-  const std::size_t rows = values.size() / cols;
-  const quant::AffineFormat format{p.decision.bits, p.decision.group_size};
-  std::vector<std::uint32_t> packed(rows * quant::packed_words_per_row(cols, format.bits));
-  const std::size_t groups = values.size() / static_cast<std::size_t>(format.group_size);
-  std::vector<float> scales(groups), biases(groups);
-  quant::quantize_affine(values, rows, cols, format, p.dtype, packed, scales, biases);
-  values = {};
-  // Packed words are stored little-endian; swan targets little-endian hosts (x86-64, arm64).
-  out.write(*tensors[0], as_bytes(packed));
-  std::vector<std::byte> bytes(groups * dtype_size(p.dtype));
-  convert_from_float(scales, p.dtype, bytes);
-  out.write(*tensors[1], bytes);
-  convert_from_float(biases, p.dtype, bytes);
-  out.write(*tensors[2], bytes);
+  release_all(data);
 }
 
 }  // namespace

@@ -1,0 +1,230 @@
+// Band-wise conversion and quantization of one parameter; see parameter_bands.h.
+#include "swan/mlx/parameter_bands.h"
+
+#include <fmt/format.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <exception>
+#include <limits>
+
+#include "swan/core/error.h"
+#include "swan/quant/finite.h"
+
+namespace swan::mlx {
+namespace {
+
+// ~256 KB of float32 per band: fits in L2 next to its outputs.
+constexpr std::size_t kBandElements = std::size_t{1} << 16;
+// Below this many elements per thread a parameter is converted single-threaded (starting a
+// team costs more than a small norm vector takes).
+constexpr std::size_t kMinElementsPerThread = std::size_t{1} << 16;
+
+constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
+
+struct Band {
+  std::size_t part = 0;
+  std::size_t first_row = 0;  // in the whole parameter
+  std::size_t part_row = 0;   // in its part
+  std::size_t rows = 0;
+};
+
+std::vector<Band> split_into_bands(const ParameterSource& source) {
+  SWAN_CHECK(source.cols > 0, "parameter '{}' has no columns", source.name);
+  const std::size_t row_bytes = source.cols * dtype_size(source.dtype);
+  const std::size_t band_rows = std::max<std::size_t>(1, kBandElements / source.cols);
+  std::vector<Band> bands;
+  std::size_t first_row = 0;
+  for (std::size_t part = 0; part < source.parts.size(); ++part) {
+    SWAN_CHECK(source.parts[part].size() % row_bytes == 0, "parameter '{}' part {} is not whole rows", source.name,
+               part);
+    const std::size_t rows = source.parts[part].size() / row_bytes;
+    for (std::size_t r = 0; r < rows; r += band_rows) {
+      const std::size_t n = std::min(band_rows, rows - r);
+      bands.push_back({part, first_row + r, r, n});
+    }
+    first_row += rows;
+  }
+  return bands;
+}
+
+int thread_count(std::size_t bands, std::size_t elements) {
+  const std::size_t by_work = std::max<std::size_t>(elements / kMinElementsPerThread, 1);
+  const auto available = static_cast<std::size_t>(std::max(omp_get_max_threads(), 1));
+  return static_cast<int>(std::min({available, by_work, std::max<std::size_t>(bands, 1)}));
+}
+
+// The first problem a band found, as an element index into the whole parameter.
+struct BandFinding {
+  std::size_t non_finite = kNone;  // a NaN/Inf in the source
+  std::size_t overflow = kNone;    // finite in the source, not in the written dtype
+  float value = 0.0f;              // the offending value (as widened / as rounded)
+};
+
+// Runs `work(band, values, finding)` over every band, in parallel, with `values` a
+// thread-private float32 buffer holding the band's source values, already checked finite
+// and rounded to `dtype` (checked again); `work` is skipped for a band with a finding.
+// Then throws for the first finding in element order, as a whole-tensor pass would.
+template <typename Work>
+void for_each_band(const ParameterSource& source, DType dtype, Work&& work) {
+  const std::vector<Band> bands = split_into_bands(source);
+  const std::size_t cols = source.cols;
+  const std::size_t source_size = dtype_size(source.dtype);
+  const bool round_trip = dtype != source.dtype && dtype != DType::F32;  // else widening is exact
+  std::vector<BandFinding> findings(bands.size());
+  std::exception_ptr error;
+  const std::size_t elements = bands.empty() ? 0 : (bands.back().first_row + bands.back().rows) * cols;
+  const int threads = thread_count(bands.size(), elements);
+  const auto band_count = static_cast<std::ptrdiff_t>(bands.size());
+
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    std::vector<float> values(std::min(elements, std::max(kBandElements, cols)));
+    std::vector<std::byte> rounded(round_trip ? values.size() * dtype_size(dtype) : 0);
+#pragma omp for schedule(dynamic, 1)
+    for (std::ptrdiff_t b = 0; b < band_count; ++b) {
+      try {
+        const Band& band = bands[static_cast<std::size_t>(b)];
+        const std::size_t n = band.rows * cols;
+        const std::size_t offset = band.part_row * cols * source_size;
+        const auto in = source.parts[band.part].subspan(offset, n * source_size);
+        const std::span<float> band_values(values.data(), n);
+        BandFinding& finding = findings[static_cast<std::size_t>(b)];
+        convert_to_float(source.dtype, in, band_values);
+        if (source.release) source.release(band.part, offset, in.size());
+        if (const auto i = quant::first_non_finite(band_values)) {
+          finding.non_finite = band.first_row * cols + *i;
+          finding.value = band_values[*i];
+          continue;
+        }
+        if (round_trip) {
+          const std::span<std::byte> narrow(rounded.data(), n * dtype_size(dtype));
+          convert_from_float(band_values, dtype, narrow);
+          convert_to_float(dtype, narrow, band_values);
+          if (const auto i = quant::first_non_finite(band_values)) {
+            finding.overflow = band.first_row * cols + *i;
+            finding.value = band_values[*i];
+            continue;
+          }
+        }
+        work(band, std::span<const float>(band_values));
+      } catch (...) {
+#pragma omp critical(swan_mlx_band_error)
+        if (!error) error = std::current_exception();
+      }
+    }
+  }
+  if (error) std::rethrow_exception(error);
+  // Bands are in element order, so the first band with a finding holds the first one.
+  for (const auto& f : findings)
+    if (f.non_finite != kNone)
+      fail("tensor '{}' holds the non-finite value {} at element {}; swan refuses to write it. Fix or re-export "
+           "the source model",
+           source.name, f.value, f.non_finite);
+  for (const auto& f : findings)
+    if (f.overflow != kNone)
+      fail("tensor '{}' overflows {} (becomes {} at element {}; swan refuses to write it. Fix or re-export the "
+           "source model",
+           source.name, dtype_name(dtype), f.value, f.overflow);
+}
+
+std::size_t total_rows(const ParameterSource& source) {
+  std::size_t bytes = 0;
+  for (const auto& part : source.parts) bytes += part.size();
+  return bytes / (source.cols * dtype_size(source.dtype));
+}
+
+}  // namespace
+
+std::size_t first_non_finite_raw(DType dtype, std::span<const std::byte> bytes) {
+  const std::size_t size = dtype_size(dtype);
+  const std::size_t n = bytes.size() / size;
+  // Exponent all ones means NaN or Inf. Blocks keep the common all-finite scan branch-free.
+  auto scan = [&](auto zero, auto mask) {
+    using Bits = decltype(zero);
+    constexpr std::size_t kBlock = 1024;
+    for (std::size_t begin = 0; begin < n; begin += kBlock) {
+      const std::size_t end = std::min(begin + kBlock, n);
+      Bits any = 0;
+      for (std::size_t i = begin; i < end; ++i) {
+        Bits bits;
+        std::memcpy(&bits, bytes.data() + i * sizeof(Bits), sizeof(Bits));
+        any |= static_cast<Bits>((bits & mask) == mask);
+      }
+      if (any == 0) continue;
+      for (std::size_t i = begin; i < end; ++i) {
+        Bits bits;
+        std::memcpy(&bits, bytes.data() + i * sizeof(Bits), sizeof(Bits));
+        if ((bits & mask) == mask) return i;
+      }
+    }
+    return n;
+  };
+  switch (dtype) {
+    case DType::F32:
+      return scan(std::uint32_t{0}, std::uint32_t{0x7f800000u});
+    case DType::BF16:
+      return scan(std::uint16_t{0}, std::uint16_t{0x7f80u});
+    case DType::F16:
+      return scan(std::uint16_t{0}, std::uint16_t{0x7c00u});
+    default:
+      fail("cannot check {} values for NaN/Inf (only F32, F16 and BF16 are numbers)", dtype_name(dtype));
+  }
+}
+
+void check_finite(const ParameterSource& source) {
+  const std::size_t size = dtype_size(source.dtype);
+  std::size_t before = 0;
+  for (const auto& part : source.parts) {
+    const std::size_t i = first_non_finite_raw(source.dtype, part);
+    if (i < part.size() / size) {
+      float value = 0.0f;
+      convert_to_float(source.dtype, part.subspan(i * size, size), std::span<float>(&value, 1));
+      fail("tensor '{}' holds the non-finite value {} at element {}; swan refuses to write it. Fix or re-export "
+           "the source model",
+           source.name, value, before + i);
+    }
+    before += part.size() / size;
+  }
+}
+
+Buffer<std::byte> convert_parameter(const ParameterSource& source, DType dtype) {
+  const std::size_t cols = source.cols;
+  const std::size_t size = dtype_size(dtype);
+  Buffer<std::byte> out(total_rows(source) * cols * size);
+  for_each_band(source, dtype, [&](const Band& band, std::span<const float> values) {
+    convert_from_float(values, dtype, out.span().subspan(band.first_row * cols * size, values.size() * size));
+  });
+  return out;
+}
+
+QuantizedParameter quantize_parameter(const ParameterSource& source, DType dtype, quant::AffineFormat format) {
+  const std::size_t cols = source.cols;
+  const std::size_t rows = total_rows(source);
+  // A call on no rows validates the format and scale dtype, so a bad plan throws the
+  // quantizer's own message before any work starts.
+  quant::quantize_affine({}, 0, cols, format, dtype, {}, {}, {}, 1);
+  const std::size_t words = quant::packed_words_per_row(cols, format.bits);
+  const std::size_t groups = quant::groups_per_row(cols, format.group_size);
+  const std::size_t size = dtype_size(dtype);
+  QuantizedParameter out{Buffer<std::uint32_t>(rows * words), Buffer<std::byte>(rows * groups * size),
+                         Buffer<std::byte>(rows * groups * size)};
+  for_each_band(source, dtype, [&](const Band& band, std::span<const float> values) {
+    // Scales and biases come back as float32 values already exact in `dtype`.
+    thread_local std::vector<float> scales, biases;
+    const std::size_t band_groups = band.rows * groups;
+    scales.resize(band_groups);
+    biases.resize(band_groups);
+    quant::quantize_affine(values, band.rows, cols, format, dtype, out.packed.span().subspan(band.first_row * words,
+                                                                                             band.rows * words),
+                           scales, biases, 1);
+    const std::size_t at = band.first_row * groups * size;
+    convert_from_float(scales, dtype, out.scales.span().subspan(at, band_groups * size));
+    convert_from_float(biases, dtype, out.biases.span().subspan(at, band_groups * size));
+  });
+  return out;
+}
+
+}  // namespace swan::mlx
