@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <future>
 #include <memory>
 
 #include "swan/core/error.h"
@@ -47,10 +48,25 @@ void release_all(const ParameterSource& source) {
   for (std::size_t i = 0; i < source.parts.size(); ++i) source.release(i, 0, source.parts[i].size());
 }
 
-// Streams the tensors of the layout into their shard files.
+// Streams the tensors of the layout into their shard files. Writing runs on a background
+// thread one parameter behind the computation: the kernel's copy into the page cache (as
+// long as quantizing a large matrix on this machine) then overlaps the next parameter, at
+// the cost of holding two parameters' outputs at once. Writes stay in layout order.
 class ShardedOutput {
  public:
   ShardedOutput(const fs::path& dir, const MlxLayout& layout) : dir_(dir), layout_(layout) {}
+  ~ShardedOutput() {
+    if (pending_.valid()) pending_.wait();  // an error is already on its way out
+  }
+  ShardedOutput(const ShardedOutput&) = delete;
+  ShardedOutput& operator=(const ShardedOutput&) = delete;
+
+  // Runs `job` (which calls write()) once the previous job is done; rethrows its error.
+  template <typename Job>
+  void then(Job&& job) {
+    wait();
+    pending_ = std::async(std::launch::async, std::forward<Job>(job));
+  }
 
   void write(const OutputTensor& tensor, std::span<const std::byte> data) {
     if (!writer_ || tensor.shard != shard_) {
@@ -66,56 +82,71 @@ class ShardedOutput {
   }
 
   void finish() {
+    wait();
     if (writer_) writer_->finish();
     writer_.reset();
   }
 
  private:
+  void wait() {
+    if (pending_.valid()) pending_.get();
+  }
+
   fs::path dir_;
   const MlxLayout& layout_;
   std::unique_ptr<SafetensorsWriter> writer_;
   std::size_t shard_ = 0;
+  std::future<void> pending_;
 };
 
-// The parameter's bytes as stored in the source, concatenated (a view when it is one tensor).
-void write_source_bytes(const ParameterSource& source, const OutputTensor& tensor, ShardedOutput& out) {
-  if (source.parts.size() == 1) {
-    out.write(tensor, source.parts[0]);
-    return;
-  }
-  std::size_t bytes = 0;
-  for (const auto& part : source.parts) bytes += part.size();
-  Buffer<std::byte> all(bytes);
-  std::size_t at = 0;
-  for (const auto& part : source.parts) {
-    std::memcpy(all.data.get() + at, part.data(), part.size());
-    at += part.size();
-  }
-  out.write(tensor, all.bytes());
+// Writes the parameter's bytes as stored in the source, concatenated (straight from the
+// mapping when it is one tensor), then drops its pages.
+void write_source_bytes(ParameterSource data, const OutputTensor& tensor, ShardedOutput& out) {
+  out.then([data = std::move(data), &tensor, &out] {
+    if (data.parts.size() == 1) {
+      out.write(tensor, data.parts[0]);
+    } else {
+      std::size_t bytes = 0;
+      for (const auto& part : data.parts) bytes += part.size();
+      Buffer<std::byte> all(bytes);
+      std::size_t at = 0;
+      for (const auto& part : data.parts) {
+        std::memcpy(all.data.get() + at, part.data(), part.size());
+        at += part.size();
+      }
+      out.write(tensor, all.bytes());
+    }
+    release_all(data);
+  });
 }
 
 void write_parameter(const ModelDirectory& source, const MlxLayout& layout, std::size_t index,
                      std::span<const OutputTensor* const> tensors, ShardedOutput& out) {
   const OutputParameter& p = layout.parameters[index];
-  const ParameterSource data = parameter_source(source, p);
+  ParameterSource data = parameter_source(source, p);
   if (!is_float_weight_dtype(p.source_dtype)) {
-    write_source_bytes(data, *tensors[0], out);
+    write_source_bytes(std::move(data), *tensors[0], out);
   } else if (!p.decision.is_quantized() && p.dtype == p.source_dtype) {
     // Rounding to the dtype the values already have changes nothing: copy the bytes.
     check_finite(data);
-    write_source_bytes(data, *tensors[0], out);
+    write_source_bytes(std::move(data), *tensors[0], out);
   } else if (!p.decision.is_quantized()) {
-    out.write(*tensors[0], convert_parameter(data, p.dtype).bytes());
+    auto bytes = std::make_shared<Buffer<std::byte>>(convert_parameter(data, p.dtype));
+    release_all(data);
+    out.then([bytes, tensor = tensors[0], &out] { out.write(*tensor, bytes->bytes()); });
   } else {
     // Rounded to the written dtype first: mlx_lm.convert casts before quantizing, and the
     // quantizer must see exactly the values a float copy of the model would hold.
-    const QuantizedParameter q = quantize_parameter(data, p.dtype, {p.decision.bits, p.decision.group_size});
-    // Packed words are stored little-endian; swan targets little-endian hosts (x86-64, arm64).
-    out.write(*tensors[0], q.packed.bytes());
-    out.write(*tensors[1], q.scales.bytes());
-    out.write(*tensors[2], q.biases.bytes());
+    auto q = std::make_shared<QuantizedParameter>(
+        quantize_parameter(data, p.dtype, {p.decision.bits, p.decision.group_size}));
+    release_all(data);
+    out.then([q, tensors, &out] {
+      // Packed words are stored little-endian; swan targets little-endian hosts (x86-64, arm64).
+      out.write(*tensors[0], q->packed.bytes());
+      out.write(*tensors[1], q->scales.bytes());
+      out.write(*tensors[2], q->biases.bytes());
+    });
   }
-  release_all(data);
 }
 
 }  // namespace
