@@ -22,6 +22,12 @@ constexpr std::size_t kBandElements = std::size_t{1} << 16;
 // team costs more than a small norm vector takes).
 constexpr std::size_t kMinElementsPerThread = std::size_t{1} << 16;
 
+// Source pages are dropped a chunk of consecutive bands at a time: each drop is a madvise
+// that interrupts every core running this process to flush its TLB (measured: dropping
+// per band cost ~6 % of the CPU time), so chunks are large but still several per thread.
+constexpr std::size_t kMaxChunkBytes = std::size_t{16} << 20;
+constexpr std::size_t kChunksPerParameter = 8;
+
 constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
 
 struct Band {
@@ -30,6 +36,30 @@ struct Band {
   std::size_t part_row = 0;   // in its part
   std::size_t rows = 0;
 };
+
+struct Chunk {
+  std::size_t first_band = 0;
+  std::size_t end_band = 0;
+};
+
+// Consecutive bands of one part, about `chunk_bytes` of source each.
+std::vector<Chunk> group_into_chunks(const ParameterSource& source, const std::vector<Band>& bands) {
+  std::size_t total = 0;
+  for (const auto& part : source.parts) total += part.size();
+  const std::size_t chunk_bytes = std::min(kMaxChunkBytes, total / kChunksPerParameter);
+  const std::size_t row_bytes = source.cols * dtype_size(source.dtype);
+  std::vector<Chunk> chunks;
+  std::size_t bytes = 0;
+  for (std::size_t b = 0; b < bands.size(); ++b) {
+    if (chunks.empty() || bands[b].part != bands[chunks.back().first_band].part || bytes >= chunk_bytes) {
+      chunks.push_back({b, b});
+      bytes = 0;
+    }
+    chunks.back().end_band = b + 1;
+    bytes += bands[b].rows * row_bytes;
+  }
+  return chunks;
+}
 
 std::vector<Band> split_into_bands(const ParameterSource& source) {
   SWAN_CHECK(source.cols > 0, "parameter '{}' has no columns", source.name);
@@ -50,10 +80,10 @@ std::vector<Band> split_into_bands(const ParameterSource& source) {
   return bands;
 }
 
-int thread_count(std::size_t bands, std::size_t elements) {
+int thread_count(std::size_t chunks, std::size_t elements) {
   const std::size_t by_work = std::max<std::size_t>(elements / kMinElementsPerThread, 1);
   const auto available = static_cast<std::size_t>(std::max(omp_get_max_threads(), 1));
-  return static_cast<int>(std::min({available, by_work, std::max<std::size_t>(bands, 1)}));
+  return static_cast<int>(std::min({available, by_work, std::max<std::size_t>(chunks, 1)}));
 }
 
 // The first problem a band found, as an element index into the whole parameter.
@@ -63,7 +93,7 @@ struct BandFinding {
   float value = 0.0f;              // the offending value (as widened / as rounded)
 };
 
-// Runs `work(band, values, finding)` over every band, in parallel, with `values` a
+// Runs `work(band, values)` over every band, chunks of bands in parallel, with `values` a
 // thread-private float32 buffer holding the band's source values, already checked finite
 // and rounded to `dtype` (checked again); `work` is skipped for a band with a finding.
 // Then throws for the first finding in element order, as a whole-tensor pass would.
@@ -73,43 +103,52 @@ void for_each_band(const ParameterSource& source, DType dtype, Work&& work) {
   const std::size_t cols = source.cols;
   const std::size_t source_size = dtype_size(source.dtype);
   const bool round_trip = dtype != source.dtype && dtype != DType::F32;  // else widening is exact
+  const std::vector<Chunk> chunks = group_into_chunks(source, bands);
   std::vector<BandFinding> findings(bands.size());
   std::exception_ptr error;
   const std::size_t elements = bands.empty() ? 0 : (bands.back().first_row + bands.back().rows) * cols;
-  const int threads = thread_count(bands.size(), elements);
-  const auto band_count = static_cast<std::ptrdiff_t>(bands.size());
+  const int threads = thread_count(chunks.size(), elements);
+  const auto chunk_count = static_cast<std::ptrdiff_t>(chunks.size());
 
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     std::vector<float> values(std::min(elements, std::max(kBandElements, cols)));
     std::vector<std::byte> rounded(round_trip ? values.size() * dtype_size(dtype) : 0);
 #pragma omp for schedule(dynamic, 1)
-    for (std::ptrdiff_t b = 0; b < band_count; ++b) {
+    for (std::ptrdiff_t c = 0; c < chunk_count; ++c) {
       try {
-        const Band& band = bands[static_cast<std::size_t>(b)];
-        const std::size_t n = band.rows * cols;
-        const std::size_t offset = band.part_row * cols * source_size;
-        const auto in = source.parts[band.part].subspan(offset, n * source_size);
-        const std::span<float> band_values(values.data(), n);
-        BandFinding& finding = findings[static_cast<std::size_t>(b)];
-        convert_to_float(source.dtype, in, band_values);
-        if (source.release) source.release(band.part, offset, in.size());
-        if (const auto i = quant::first_non_finite(band_values)) {
-          finding.non_finite = band.first_row * cols + *i;
-          finding.value = band_values[*i];
-          continue;
-        }
-        if (round_trip) {
-          const std::span<std::byte> narrow(rounded.data(), n * dtype_size(dtype));
-          convert_from_float(band_values, dtype, narrow);
-          convert_to_float(dtype, narrow, band_values);
+        const Chunk& chunk = chunks[static_cast<std::size_t>(c)];
+        for (std::size_t b = chunk.first_band; b < chunk.end_band; ++b) {
+          const Band& band = bands[b];
+          const std::size_t n = band.rows * cols;
+          const std::size_t offset = band.part_row * cols * source_size;
+          const auto in = source.parts[band.part].subspan(offset, n * source_size);
+          const std::span<float> band_values(values.data(), n);
+          BandFinding& finding = findings[b];
+          convert_to_float(source.dtype, in, band_values);
           if (const auto i = quant::first_non_finite(band_values)) {
-            finding.overflow = band.first_row * cols + *i;
+            finding.non_finite = band.first_row * cols + *i;
             finding.value = band_values[*i];
             continue;
           }
+          if (round_trip) {
+            const std::span<std::byte> narrow(rounded.data(), n * dtype_size(dtype));
+            convert_from_float(band_values, dtype, narrow);
+            convert_to_float(dtype, narrow, band_values);
+            if (const auto i = quant::first_non_finite(band_values)) {
+              finding.overflow = band.first_row * cols + *i;
+              finding.value = band_values[*i];
+              continue;
+            }
+          }
+          work(band, std::span<const float>(band_values));
         }
-        work(band, std::span<const float>(band_values));
+        if (source.release) {
+          const Band& first = bands[chunk.first_band];
+          const Band& last = bands[chunk.end_band - 1];
+          const std::size_t row_bytes = cols * source_size;
+          source.release(first.part, first.part_row * row_bytes, (last.part_row + last.rows - first.part_row) * row_bytes);
+        }
       } catch (...) {
 #pragma omp critical(swan_mlx_band_error)
         if (!error) error = std::current_exception();
