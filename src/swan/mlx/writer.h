@@ -1,10 +1,13 @@
 // The MLX writer: HF model directory + QuantPlan -> a model directory mlx_lm loads unchanged.
 //
-// One tensor at a time, straight from the mmap (peak memory ~ the largest parameter):
+// One parameter at a time, straight from the mmap, in bands of rows on all cores
+// (parameter_bands.h; peak memory ~ the outputs of two parameters, one being written on a
+// background thread while the next is computed):
 //   read (widen to float32) -> reject NaN/Inf (naming the tensor) -> round to the model
 //   dtype (config torch_dtype or --dtype, as mlx_lm.convert does) -> reject values that
 //   overflowed the dtype -> quant::quantize_affine for planned tensors -> write `.weight`
-//   (U32), `.scales`, `.biases` (model dtype), or the float tensor as is.
+//   (U32), `.scales`, `.biases` (model dtype), or the float tensor as is (its source bytes
+//   when the dtype does not change).
 // Then model.safetensors.index.json, config.json, tokenizer files, generation_config.json,
 // *.py and a README.md model card. Everything goes to a temp dir that is renamed into
 // place only when complete (StagingDirectory). The input is only ever read.
