@@ -57,8 +57,10 @@ void add_analyze_command(CLI::App& app) {
       ->check(CLI::IsMember({"analytic", "sampled"}))
       ->capture_default_str();
   cmd->add_option("--seed", opts->seed,
-                  "seed of the randomized SVD (matrices with both sides > 512) and of --noise-metric sampled;\n"
-                  "each tensor's stream comes from (seed, tensor name)")
+                  "seed of the randomized SVD and of --noise-metric sampled; each tensor's stream comes from\n"
+                  "(seed, tensor name). Matrices with both sides > 512 use the top 25 of their 256 leading\n"
+                  "singular values, computed exactly (no randomness) unless a sketch is cheaper: roughly\n"
+                  "when the smaller side exceeds ~1500 (square) to ~2500 (elongated)")
       ->capture_default_str();
   cmd->add_option("--threads", opts->threads, "tensors analysed in parallel (memory: ~threads x the largest matrix)")
       ->check(CLI::Range(1, 1024))

@@ -136,9 +136,10 @@ TEST(SpectralConcentration, ZeroMatrixHasNoEnergy) {
   EXPECT_FALSE(spectral_concentration(view(v, 64, 64), rng).concentration.has_value());
 }
 
-// The randomized path against the exact top-25-of-256 ratio of the same matrix, for a
-// decaying and for a flat (Marchenko-Pastur) spectrum, the hardest case for sketches.
-void check_randomized(double decay) {
+// Both leading paths (sketch and float32 Gram) against the float64 exact top-25-of-256
+// ratio of the same matrix, for a decaying and for a flat (Marchenko-Pastur) spectrum,
+// the hardest case for sketches.
+void check_leading(double decay, LeadingSvdMethod method, double tolerance) {
   const int rows = 600, cols = 700;
   Random fill(42);
   std::vector<float> v(rows * cols);
@@ -149,16 +150,34 @@ void check_randomized(double decay) {
   exact.resize(256);
   const double reference = *top_decile_energy(exact);
   Random rng(7);
-  const auto c = spectral_concentration(t, rng);
+  RandomizedSvdOptions options;
+  options.method = method;
+  const auto c = spectral_concentration(t, rng, options);
   EXPECT_TRUE(c.randomized);
+  EXPECT_EQ(c.sketched, method == LeadingSvdMethod::randomized);
   EXPECT_EQ(c.values, 256);
   EXPECT_EQ(c.top_k, 25);
-  EXPECT_NEAR(*c.concentration, reference, 0.01) << "decay " << decay;
+  EXPECT_NEAR(*c.concentration, reference, tolerance) << "decay " << decay;
 }
 
 TEST(SpectralConcentration, RandomizedMatchesExactTopOfK) {
-  check_randomized(0.0);
-  check_randomized(30.0);
+  check_leading(0.0, LeadingSvdMethod::randomized, 0.01);
+  check_leading(30.0, LeadingSvdMethod::randomized, 0.01);
+}
+
+TEST(SpectralConcentration, Float32GramMatchesFloat64TopOfK) {
+  check_leading(0.0, LeadingSvdMethod::gram, 1e-5);
+  check_leading(30.0, LeadingSvdMethod::gram, 1e-5);
+}
+
+TEST(SpectralConcentration, CostModelPicksGramForModerateSizes) {
+  // The Qwen2.5-0.5B shapes (measured 3-4x faster exactly) and a wide embedding go to Gram;
+  // a large square matrix, whose n^3 eigen-decomposition dominates, is sketched.
+  EXPECT_TRUE(leading_svd_uses_gram(896, 896));
+  EXPECT_TRUE(leading_svd_uses_gram(4864, 896));
+  EXPECT_TRUE(leading_svd_uses_gram(896, 4864));
+  EXPECT_TRUE(leading_svd_uses_gram(151936, 896));
+  EXPECT_FALSE(leading_svd_uses_gram(8192, 8192));
 }
 
 TEST(OutputNoise, AnalyticDeltaIsRangeOverRms) {

@@ -34,7 +34,7 @@ struct RawMetrics {
   std::optional<double> nrmse;                // empty: rms < 1e-12
   double quantization_rmse = 0.0;             // 4-bit g128 RTN, padding included
   std::optional<double> concentration;        // empty: energy < 1e-12
-  std::string svd_method;                     // "exact" | "randomized"
+  std::string svd_method;                     // "exact" | "exact_leading" | "randomized" | "skipped"
   std::int64_t singular_values = 0;           // values the concentration is taken over
   std::int64_t top_k = 0;
   double delta = 0.0;                         // output-noise relative change

@@ -63,6 +63,37 @@ std::vector<double> squared_singular_values(const MatrixView& t) {
   return symmetric_eigenvalues(gram, dim);
 }
 
+std::vector<double> squared_singular_values_f32(const MatrixView& t) {
+  const std::int64_t m = t.rows, n = t.cols;
+  const bool tall = m >= n;
+  const std::int64_t dim = tall ? n : m;
+  // T is used in place: row-major T is T^T column-major, so one ssyrk gives either Gram.
+  std::vector<float> gram(static_cast<std::size_t>(dim * dim), 0.0f);
+  cblas_ssyrk(CblasRowMajor, CblasUpper, tall ? CblasTrans : CblasNoTrans, static_cast<int>(dim),
+              static_cast<int>(tall ? m : n), 1.0f, t.data, static_cast<int>(n), 0.0f, gram.data(),
+              static_cast<int>(dim));
+  std::vector<float> eigenvalues(static_cast<std::size_t>(dim));
+  const lapack_int info = LAPACKE_ssyevd(LAPACK_ROW_MAJOR, 'N', 'U', static_cast<lapack_int>(dim), gram.data(),
+                                         static_cast<lapack_int>(dim), eigenvalues.data());
+  if (info != 0) fail("[svd] LAPACKE_ssyevd failed (info {}) on a {}x{} Gram matrix", info, dim, dim);
+  std::vector<double> values(eigenvalues.size());
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = std::max(0.0, static_cast<double>(eigenvalues[i]));
+  std::sort(values.begin(), values.end(), std::greater<>());
+  return values;
+}
+
+bool leading_svd_uses_gram(std::int64_t rows, std::int64_t cols, const RandomizedSvdOptions& options) {
+  if (options.method != LeadingSvdMethod::automatic) return options.method == LeadingSvdMethod::gram;
+  const double n = static_cast<double>(std::min(rows, cols)), m = static_cast<double>(std::max(rows, cols));
+  const double l = std::min(static_cast<double>(kSvdRank + options.oversample), n);
+  // Seconds on the bench machine, in units of one ssyrk flop (~100 GFLOP/s single core).
+  const double gemms = 2.0 * (options.power_iterations + 1);
+  const double gram = m * n * n + 4.4 * n * n * n;
+  const double sketch =
+      1.5 * (gemms * 2.0 * m * n * l + 4.0 * l * l * ((options.power_iterations + 1) * m + options.power_iterations * n));
+  return gram <= sketch;
+}
+
 std::vector<double> leading_squared_singular_values(const MatrixView& t, std::int64_t k, Random& rng,
                                                     const RandomizedSvdOptions& options) {
   const std::int64_t m = t.rows, n = t.cols;
@@ -116,8 +147,13 @@ ConcentrationResult spectral_concentration(const MatrixView& t, Random& rng, con
   std::vector<double> values;
   if (n <= kExactSvdMaxDim) {
     values = squared_singular_values(t);
+  } else if (leading_svd_uses_gram(t.rows, t.cols, options)) {
+    result.randomized = true;
+    values = squared_singular_values_f32(t);
+    values.resize(static_cast<std::size_t>(kSvdRank));
   } else {
     result.randomized = true;
+    result.sketched = true;
     values = leading_squared_singular_values(t, std::min(kSvdRank, n), rng, options);
   }
   result.values = static_cast<std::int64_t>(values.size());
