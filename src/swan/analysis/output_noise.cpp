@@ -25,10 +25,14 @@ void range_and_rms(const MatrixView& t, OutputNoiseResult& result) {
 
 }  // namespace
 
+double analytic_delta(double range, double rms) {
+  return range > 0.0 && rms > 0.0 ? range / (kNoiseLevels * std::sqrt(12.0) * rms) : 0.0;
+}
+
 OutputNoiseResult output_noise_analytic(const MatrixView& t) {
   OutputNoiseResult result;
   range_and_rms(t, result);
-  if (result.range > 0.0 && result.rms > 0.0) result.delta = result.range / (kNoiseLevels * std::sqrt(12.0) * result.rms);
+  result.delta = analytic_delta(result.range, result.rms);
   return result;
 }
 

@@ -22,6 +22,8 @@ struct OutputNoiseResult {
 };
 
 OutputNoiseResult output_noise_analytic(const MatrixView& t);
+// The analytic delta from an already known range and RMS (0 for a constant or zero T).
+double analytic_delta(double range, double rms);
 OutputNoiseResult output_noise_sampled(const MatrixView& t, Random& rng);
 
 }  // namespace swan::analysis

@@ -1,7 +1,6 @@
 #include "swan/analysis/tensor_analysis.h"
 
-#include "swan/analysis/error_proxy.h"
-#include "swan/analysis/kurtosis.h"
+#include "swan/analysis/matrix_statistics.h"
 #include "swan/analysis/output_noise.h"
 #include "swan/analysis/spectral_concentration.h"
 #include "swan/core/error.h"
@@ -33,22 +32,19 @@ MatrixMetrics analyze_matrix(const MatrixView& t, std::string_view tensor_name, 
     raw.svd_method = "skipped";
   }
 
-  raw.excess_kurtosis = excess_kurtosis(t).excess_kurtosis;
-
-  OutputNoiseResult noise;
+  // Kurtosis, range / RMS and the error proxy in one sweep over T.
+  const MatrixStatistics stats = matrix_statistics(t);
+  raw.excess_kurtosis = stats.kurtosis.excess_kurtosis;
   if (options.noise_metric == NoiseMetric::analytic) {
-    noise = output_noise_analytic(t);
+    raw.delta = analytic_delta(stats.range, stats.rms);
   } else {
     Random noise_rng = Random::for_tensor(options.seed, tensor_name, "noise");
-    noise = output_noise_sampled(t, noise_rng);
+    raw.delta = output_noise_sampled(t, noise_rng).delta;
   }
-  raw.delta = noise.delta;
-  raw.weight_range = noise.range;
-  raw.rms = noise.rms;
-
-  const ErrorProxyResult error = quantization_error_proxy(t);
-  raw.nrmse = error.nrmse;
-  raw.quantization_rmse = error.rmse;
+  raw.weight_range = stats.range;
+  raw.rms = stats.rms;
+  raw.nrmse = stats.error_proxy.nrmse;
+  raw.quantization_rmse = stats.error_proxy.rmse;
 
   m.scores.svd = svd_score(raw.concentration);
   m.scores.kurtosis = kurtosis_score(raw.excess_kurtosis);
