@@ -247,7 +247,7 @@ TEST(BitDecision, OrderAndInclusiveThresholds) {
 // Whole-tensor procedure on hand-built matrices (spec quirk 10).
 ManifestTensor analyze_values(const std::string& name, std::vector<std::int64_t> shape, std::vector<float> values,
                               AnalysisOptions options = {}) {
-  return analyze_tensor(name, shape, DType::F32, [&](const AnalysisLayout&) { return values; }, options);
+  return analyze_tensor(name, shape, DType::F32, [&](const AnalysisLayout&) -> std::span<const float> { return values; }, options);
 }
 
 TEST(TensorAnalysis, ConstantMatrix) {

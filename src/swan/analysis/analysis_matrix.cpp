@@ -57,18 +57,27 @@ std::vector<float> gather_analysis_matrix(std::span<const float> tensor, std::sp
 
 std::vector<float> read_analysis_matrix(const ModelDirectory& model, const ModelTensor& tensor,
                                         const AnalysisLayout& layout) {
+  std::vector<float> out;
+  read_analysis_matrix(model, tensor, layout, out);
+  return out;
+}
+
+void read_analysis_matrix(const ModelDirectory& model, const ModelTensor& tensor, const AnalysisLayout& layout,
+                          std::vector<float>& out) {
   const TensorInfo& info = *tensor.info;
-  if (info.shape.size() != 3) return model.read_float(tensor);
+  out.resize(static_cast<std::size_t>(layout.rows * layout.cols));
+  if (info.shape.size() != 3) {
+    model.file(tensor).read_float(info, out);
+    return;
+  }
   const auto bytes = model.file(tensor).data(info);
   const std::size_t expert_size = static_cast<std::size_t>(info.shape[1] * info.shape[2]);
   const std::size_t element = dtype_size(info.dtype);
-  std::vector<float> out(static_cast<std::size_t>(layout.rows * layout.cols));
   for (std::size_t i = 0; i < layout.expert_slices.size(); ++i) {
     const auto expert = static_cast<std::size_t>(layout.expert_slices[i]);
     convert_to_float(info.dtype, bytes.subspan(expert * expert_size * element, expert_size * element),
                      std::span<float>(out.data() + i * expert_size, expert_size));
   }
-  return out;
 }
 
 }  // namespace swan::analysis

@@ -37,5 +37,8 @@ std::vector<float> gather_analysis_matrix(std::span<const float> tensor, std::sp
 // Reads T straight from a model directory, widening only the experts that are sampled.
 std::vector<float> read_analysis_matrix(const ModelDirectory& model, const ModelTensor& tensor,
                                         const AnalysisLayout& layout);
+// The same into a caller's buffer (resized; reusing it saves page faults on every tensor).
+void read_analysis_matrix(const ModelDirectory& model, const ModelTensor& tensor, const AnalysisLayout& layout,
+                          std::vector<float>& out);
 
 }  // namespace swan::analysis

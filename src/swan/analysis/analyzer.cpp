@@ -60,6 +60,9 @@ Manifest analyze_model(const ModelDirectory& model, const std::string& model_lab
   std::mutex progress_mutex;
   std::exception_ptr first_error;
   const int threads = std::max(1, options.threads);
+  // One reused matrix buffer per thread: a fresh vector per tensor costs a page fault per
+  // 4 KiB (~0.3 s of system time on a 0.5B model).
+  std::vector<std::vector<float>> buffers(static_cast<std::size_t>(threads));
 
   // Largest tensors first so one big matrix does not start last and leave the other
   // threads idle; results land in their own slots, so the order is invisible.
@@ -78,7 +81,11 @@ Manifest analyze_model(const ModelDirectory& model, const std::string& model_lab
     try {
       const ModelTensor& tensor = tensors[i];
       const TensorInfo& info = *tensor.info;
-      const MatrixReader reader = [&](const AnalysisLayout& layout) { return read_analysis_matrix(model, tensor, layout); };
+      std::vector<float>& buffer = buffers[static_cast<std::size_t>(omp_get_thread_num())];
+      const MatrixReader reader = [&](const AnalysisLayout& layout) {
+        read_analysis_matrix(model, tensor, layout, buffer);
+        return std::span<const float>(buffer);
+      };
       entries[i] = analyze_tensor(info.name, info.shape, info.dtype, reader, options);
       model.file(tensor).release(info);
       std::lock_guard lock(progress_mutex);

@@ -96,7 +96,7 @@ ManifestTensor analyze_tensor(std::string_view name, std::span<const std::int64_
   }
 
   const AnalysisLayout layout = analysis_layout(shape);
-  const std::vector<float> values = read_matrix(layout);
+  const std::span<const float> values = read_matrix(layout);
   SWAN_CHECK(values.size() == static_cast<std::size_t>(layout.rows * layout.cols),
              "tensor {}: analysis matrix has {} values, expected {}x{}", name, values.size(), layout.rows, layout.cols);
   const MatrixView t{values.data(), layout.rows, layout.cols};

@@ -24,8 +24,9 @@ struct MatrixMetrics {
 // The four metrics of T. Random draws come from streams seeded by (options.seed, tensor_name).
 MatrixMetrics analyze_matrix(const MatrixView& t, std::string_view tensor_name, const AnalysisOptions& options);
 
-// Produces T for a layout; called only when the tensor is actually analysed.
-using MatrixReader = std::function<std::vector<float>(const AnalysisLayout&)>;
+// Produces T for a layout; called only when the tensor is actually analysed. The values
+// belong to the reader and must stay valid until analyze_tensor returns.
+using MatrixReader = std::function<std::span<const float>(const AnalysisLayout&)>;
 
 // Whether analyze_tensor will call its reader for this tensor (and so read its data).
 bool needs_analysis(std::string_view name, std::span<const std::int64_t> shape, DType dtype,
