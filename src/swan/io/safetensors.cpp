@@ -171,8 +171,11 @@ std::vector<float> SafetensorsFile::read_float(const TensorInfo& tensor) const {
   return out;
 }
 
-void SafetensorsFile::release(const TensorInfo& tensor) const {
-  file_.release(header_.data_offset + tensor.data_begin, tensor.nbytes);
+void SafetensorsFile::release(const TensorInfo& tensor) const { release(tensor, 0, tensor.nbytes); }
+
+void SafetensorsFile::release(const TensorInfo& tensor, std::uint64_t offset, std::uint64_t length) const {
+  SWAN_CHECK(offset <= tensor.nbytes && length <= tensor.nbytes - offset, "release range of '{}'", tensor.name);
+  file_.release(header_.data_offset + tensor.data_begin + offset, length);
 }
 
 }  // namespace swan

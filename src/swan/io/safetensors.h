@@ -68,6 +68,8 @@ class SafetensorsFile {
   std::vector<float> read_float(const TensorInfo& tensor) const;
   // Drops the tensor's pages from this process's resident set once it has been used.
   void release(const TensorInfo& tensor) const;
+  // Same for the bytes [offset, offset + length) of the tensor's data (streaming in bands).
+  void release(const TensorInfo& tensor, std::uint64_t offset, std::uint64_t length) const;
 
  private:
   MappedFile file_;

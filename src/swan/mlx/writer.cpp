@@ -35,11 +35,7 @@ ParameterSource parameter_source(const ModelDirectory& source, const OutputParam
     out.parts.push_back(source.file(*t).data(*t->info));
   }
   out.release = [&source, tensors](std::size_t part, std::size_t offset, std::size_t bytes) {
-    // SafetensorsFile::release only reads the range of the TensorInfo it is given.
-    TensorInfo range = *tensors[part]->info;
-    range.data_begin += offset;
-    range.nbytes = bytes;
-    source.file(*tensors[part]).release(range);
+    source.file(*tensors[part]).release(*tensors[part]->info, offset, bytes);
   };
   return out;
 }
