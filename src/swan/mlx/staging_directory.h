@@ -4,7 +4,6 @@
 // included — the temp directory is removed, so a failed run leaves neither a partial
 // OUT_DIR nor a temp dir. An existing OUT_DIR is refused unless it is empty or `force`;
 // it is never the input model directory (or inside it, or around it).
-// (architecture.md lists "atomic output directory" under io/; it lives here until io/ has one.)
 #pragma once
 
 #include <filesystem>
