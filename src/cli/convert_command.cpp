@@ -20,10 +20,11 @@ namespace swan::cli {
 
 void add_convert_command(CLI::App& app) {
   struct Options {
-    std::string model, output, dtype, method, thresholds = "cli";
+    std::string model, method, thresholds = "cli";
+    OutputOptions output;
     int bits = 0, group_size = 0, threads = 0;
     std::uint64_t seed = 0;
-    bool quantize = false, force = false, quiet = false;
+    bool quantize = false;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -35,7 +36,6 @@ void add_convert_command(CLI::App& app) {
   cmd->add_option("MODEL_DIR", opts->model, "HuggingFace model directory (config.json + safetensors)")
       ->required()
       ->check(CLI::ExistingDirectory);
-  cmd->add_option("-o,--output,--mlx-path", opts->output, "output directory (must not exist or be empty)")->required();
   cmd->add_flag("-q,--quantize", opts->quantize, "quantize uniformly (default 4-bit, group 64)");
   cmd->add_option("--bits,--q-bits", opts->bits, "bits per weight: 2, 3, 4, 5, 6 or 8 (uniform)")
                    ->check(CLI::IsMember({2, 3, 4, 5, 6, 8}));
@@ -46,11 +46,7 @@ void add_convert_command(CLI::App& app) {
   cmd->add_option("--thresholds", opts->thresholds, "SWAN threshold set: cli (0.10/0.45/0.85) or config (0.10/0.65/0.90)")
       ->check(CLI::IsMember({"cli", "config"}));
   cmd->add_option("--seed", opts->seed, "seed of SWAN's randomised metrics");
-  cmd->add_option("--dtype", opts->dtype, "float dtype of the output (default: config torch_dtype)")
-      ->check(CLI::IsMember({"float16", "bfloat16", "float32"}));
-  cmd->add_flag("--force", opts->force, "replace a non-empty output directory");
-  cmd->add_option("--threads", opts->threads, "worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
-  cmd->add_flag("--quiet", opts->quiet, "print nothing but errors");
+  add_output_options(*cmd, opts->output, opts->threads);
   cmd->callback([opts] {
     const bool uniform_flags = opts->quantize || opts->bits != 0 || opts->group_size != 0;
     if (opts->method == "swan" && uniform_flags) {  // a usage error: exit 2, like CLI11's own
@@ -68,7 +64,7 @@ void add_convert_command(CLI::App& app) {
       analysis_options.seed = opts->seed;
       analysis_options.threads = opts->threads > 0 ? opts->threads : omp_get_max_threads();
       analysis_options.record_time = false;
-      Progress analysis_progress("analysing", source.tensors().size(), "tensors", !opts->quiet,
+      Progress analysis_progress("analysing", source.tensors().size(), "tensors", !opts->output.quiet,
                                  source.total_weight_bytes());
       const auto manifest = analysis::analyze_model(
           source, opts->model, analysis_options, [&](const analysis::AnalysisProgress& p) {
@@ -81,7 +77,7 @@ void add_convert_command(CLI::App& app) {
     } else {
       plan = plan::float_plan(targets);
     }
-    write_mlx_output(source, *plan, {opts->output, opts->dtype, opts->force, opts->quiet});
+    write_mlx_output(source, *plan, opts->output);
   });
 }
 

@@ -16,8 +16,8 @@ namespace swan::cli {
 
 void add_quantize_command(CLI::App& app) {
   struct Options {
-    std::string model, manifest, output, dtype;
-    bool force = false, quiet = false;
+    std::string model, manifest;
+    OutputOptions output;
     int threads = 0;
   };
   auto opts = std::make_shared<Options>();
@@ -29,18 +29,13 @@ void add_quantize_command(CLI::App& app) {
       ->required()
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--manifest", opts->manifest, "manifest from `swan analyze`")->required()->check(CLI::ExistingFile);
-  cmd->add_option("-o,--output,--mlx-path", opts->output, "output directory (must not exist or be empty)")->required();
-  cmd->add_option("--dtype", opts->dtype, "float dtype of the output (default: config torch_dtype)")
-      ->check(CLI::IsMember({"float16", "bfloat16", "float32"}));
-  cmd->add_flag("--force", opts->force, "replace a non-empty output directory");
-  cmd->add_option("--threads", opts->threads, "worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
-  cmd->add_flag("--quiet", opts->quiet, "print nothing but errors");
+  add_output_options(*cmd, opts->output, opts->threads);
   cmd->callback([opts] {
     if (opts->threads > 0) omp_set_num_threads(opts->threads);
     const ModelDirectory source(opts->model);
     const auto targets = mlx::quantizable_targets(source);
     const auto plan = plan::swan_plan(targets, plan::read_manifest_decisions(opts->manifest));
-    write_mlx_output(source, plan, {opts->output, opts->dtype, opts->force, opts->quiet});
+    write_mlx_output(source, plan, opts->output);
   });
 }
 

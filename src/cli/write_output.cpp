@@ -9,6 +9,16 @@
 
 namespace swan::cli {
 
+void add_output_options(CLI::App& command, OutputOptions& options, int& threads) {
+  command.add_option("-o,--output,--mlx-path", options.output, "output directory (must not exist or be empty)")
+      ->required();
+  command.add_option("--dtype", options.dtype, "float dtype of the output (default: config torch_dtype)")
+      ->check(CLI::IsMember({"float16", "bfloat16", "float32"}));
+  command.add_flag("--force", options.force, "replace a non-empty output directory");
+  command.add_option("--threads", threads, "worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  command.add_flag("--quiet", options.quiet, "print nothing but errors");
+}
+
 void write_mlx_output(const ModelDirectory& source, const plan::QuantPlan& plan, const OutputOptions& options) {
   mlx::WriteOptions write;
   write.force = options.force;

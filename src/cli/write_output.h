@@ -2,6 +2,7 @@
 // progress line (tensors/s and ETA on a terminal) and the closing summary.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <string>
 
 #include "swan/io/model_directory.h"
@@ -15,6 +16,10 @@ struct OutputOptions {
   bool force = false;
   bool quiet = false;
 };
+
+// Declares the options every model-writing command shares: -o/--output/--mlx-path, --dtype,
+// --force, --threads and --quiet.
+void add_output_options(CLI::App& command, OutputOptions& options, int& threads);
 
 void write_mlx_output(const ModelDirectory& source, const plan::QuantPlan& plan, const OutputOptions& options);
 
