@@ -22,6 +22,7 @@ void add_analyze_command(CLI::App& app) {
     int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     bool score_protected = false;
     bool no_svd = false;
+    bool no_curves = false;
     bool json = false;
     bool quiet = false;
   };
@@ -35,7 +36,10 @@ void add_analyze_command(CLI::App& app) {
       "names like embed_tokens, lm_head and *norm* are kept at 16 bits, 1-D tensors too.\n"
       "Writes a manifest in the reference's JSON layout (plus raw metric values and a\n"
       "fingerprint of the input) and prints a summary. Same seed -> same manifest, whatever\n"
-      "the thread count.");
+      "the thread count.\n"
+      "The manifest also holds each matrix's error curve (bytes and relative reconstruction\n"
+      "error of every bits x group-size option, embeddings and lm_head included), which\n"
+      "`swan plan` turns into an allocation under a byte budget.");
   cmd->add_option("MODEL_DIR", opts->directory, "HuggingFace model directory (safetensors, one or more shards)")
       ->required()
       ->check(CLI::ExistingDirectory);
@@ -72,6 +76,8 @@ void add_analyze_command(CLI::App& app) {
   cmd->add_flag("--no-svd", opts->no_svd,
                 "skip the SVD metric (its score counts as 0). For benchmarking the other metrics only:\n"
                 "the decisions are then not SWAN's");
+  cmd->add_flag("--no-curves", opts->no_curves,
+                "skip the error curves (SWAN's decisions only; `swan plan` then cannot use the manifest)");
   cmd->add_flag("--json", opts->json, "print the summary as JSON on stdout");
   cmd->add_flag("-q,--quiet", opts->quiet, "no progress line and no summary");
   cmd->callback([opts] {
@@ -82,6 +88,7 @@ void add_analyze_command(CLI::App& app) {
     options.threads = opts->threads;
     options.score_protected = opts->score_protected;
     options.measure_svd = !opts->no_svd;
+    options.error_curves = !opts->no_curves;
 
     const ModelDirectory model(opts->directory);
     const auto& tensors = model.tensors();

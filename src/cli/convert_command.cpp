@@ -6,12 +6,14 @@
 
 #include <memory>
 
+#include "cli/budget_options.h"
 #include "cli/commands.h"
 #include "cli/write_output.h"
 #include "swan/analysis/analyzer.h"
 #include "swan/core/error.h"
 #include "swan/core/progress.h"
 #include "swan/io/model_directory.h"
+#include "swan/mlx/budget.h"
 #include "swan/mlx/layout.h"
 #include "swan/mlx/writer.h"
 #include "swan/plan/builders.h"
@@ -20,8 +22,9 @@ namespace swan::cli {
 
 void add_convert_command(CLI::App& app) {
   struct Options {
-    std::string model, method, thresholds = "cli";
+    std::string model, method, thresholds = "cli", quant_predicate;
     OutputOptions output;
+    BudgetOptions budget;
     int bits = 0, group_size = 0, threads = 0;
     std::uint64_t seed = 0;
     bool quantize = false;
@@ -32,7 +35,9 @@ void add_convert_command(CLI::App& app) {
       "Convert a HuggingFace model to an MLX model directory that mlx_lm loads unchanged.\n"
       "  uniform:  -q / --bits B --group-size G   (mlx_lm.convert's -q, --q-bits, --q-group-size)\n"
       "  SWAN:     --method swan [--thresholds cli|config] [--seed N]\n"
-      "  neither:  float copy in --dtype / torch_dtype, no quantization");
+      "  budget:   --target-bpw X | --target-size SIZE  (per-tensor bits and group sizes, see `swan plan`)\n"
+      "  none:     float copy in --dtype / torch_dtype, no quantization\n" +
+          budget_help());
   cmd->add_option("MODEL_DIR", opts->model, "HuggingFace model directory (config.json + safetensors)")
       ->required()
       ->check(CLI::ExistingDirectory);
@@ -41,16 +46,26 @@ void add_convert_command(CLI::App& app) {
                    ->check(CLI::IsMember({2, 3, 4, 5, 6, 8}));
   cmd->add_option("--group-size,--q-group-size", opts->group_size, "group size: 32, 64 or 128 (uniform)")
                     ->check(CLI::IsMember({32, 64, 128}));
+  cmd->add_option("--quant-predicate", opts->quant_predicate,
+                  "mlx_lm's mixed recipes (with -q): v_proj/down_proj of some layers and lm_head at the high\n"
+                  "bits, the rest at the low; the same tensors as `mlx_lm.convert --quant-predicate` (group\n"
+                  "size --group-size, default 64, which mlx_lm records as null when not given)")
+      ->check(CLI::IsMember({"mixed_2_6", "mixed_3_4", "mixed_3_6", "mixed_4_6"}));
   cmd->add_option("--method", opts->method, "swan: per-tensor bits from SWAN's analysis")
                      ->check(CLI::IsMember({"swan", "uniform"}));
   cmd->add_option("--thresholds", opts->thresholds, "SWAN threshold set: cli (0.10/0.45/0.85) or config (0.10/0.65/0.90)")
       ->check(CLI::IsMember({"cli", "config"}));
   cmd->add_option("--seed", opts->seed, "seed of SWAN's randomised metrics");
+  add_budget_options(*cmd, opts->budget);
   add_output_options(*cmd, opts->output, opts->threads);
   cmd->callback([opts] {
-    const bool uniform_flags = opts->quantize || opts->bits != 0 || opts->group_size != 0;
-    if (opts->method == "swan" && uniform_flags) {  // a usage error: exit 2, like CLI11's own
-      fmt::print(stderr, "swan: error: --method swan chooses bits per tensor; do not combine it with -q/--bits/--group-size\n");
+    const bool uniform_flags =
+        opts->quantize || opts->bits != 0 || opts->group_size != 0 || !opts->quant_predicate.empty();
+    const int methods = (uniform_flags || opts->method == "uniform") + (opts->method == "swan") + opts->budget.given();
+    if (methods > 1) {  // a usage error: exit 2, like CLI11's own
+      fmt::print(stderr,
+                 "swan: error: choose one way to quantize: -q/--bits/--group-size (uniform), --method swan, or "
+                 "--target-bpw/--target-size (budget)\n");
       exit_code() = 2;
       return;
     }
@@ -72,6 +87,21 @@ void add_convert_command(CLI::App& app) {
           });
       analysis_progress.finish();
       plan = plan::swan_plan(targets, plan::manifest_decisions(manifest));
+    } else if (opts->budget.given()) {
+      const auto manifest = analyze_for_plan(source, opts->model, opts->threads, opts->output.quiet);
+      const auto dtype =
+          opts->output.dtype.empty() ? std::nullopt : std::optional(mlx::parse_output_dtype(opts->output.dtype));
+      const auto sensitivities = measure_sensitivities_if_asked(opts->budget, source, manifest, opts->output.quiet);
+      auto planned = mlx::plan_mlx_budget(source, manifest, to_budget(opts->budget), dtype, budget_rules(opts->budget),
+                                          sensitivities ? &*sensitivities : nullptr);
+      plan = std::move(planned.budget.plan);
+    } else if (!opts->quant_predicate.empty()) {
+      if (opts->bits != 0) {
+        fmt::print(stderr, "swan: error: --quant-predicate sets the bits itself; do not combine it with --bits\n");
+        exit_code() = 2;
+        return;
+      }
+      plan = plan::mixed_recipe_plan(targets, opts->quant_predicate, opts->group_size ? opts->group_size : 64);
     } else if (uniform_flags || opts->method == "uniform") {
       plan = plan::uniform_plan(targets, opts->bits ? opts->bits : 4, opts->group_size ? opts->group_size : 64);
     } else {

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
       "Typical use:\n"
       "  swan analyze MODEL_DIR -o manifest.json      # per-tensor sensitivity + bit decisions\n"
       "  swan convert MODEL_DIR -o OUT_DIR --method swan\n"
+      "  swan convert MODEL_DIR -o OUT_DIR --target-bpw 4.5  # bits per tensor under a byte budget\n"
       "  swan inspect OUT_DIR                         # what was written, and is it loadable\n"
       "  swan eval kld MODEL_DIR OUT_DIR --text FILE  # what the quantization cost\n",
       "swan"};
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
   swan::cli::add_analyze_command(app);
+  swan::cli::add_plan_command(app);
   swan::cli::add_quantize_command(app);
   swan::cli::add_convert_command(app);
   swan::cli::add_inspect_command(app);

@@ -16,25 +16,35 @@ namespace swan::cli {
 
 void add_quantize_command(CLI::App& app) {
   struct Options {
-    std::string model, manifest;
+    std::string model, manifest, plan;
     OutputOptions output;
     int threads = 0;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("quantize",
-                                 "Write an MLX model (mlx_lm layout) with the per-tensor bits of a SWAN manifest.\n"
-                                 "Tensors missing from the manifest get 4 bits; group sizes follow SWAN\n"
-                                 "(8-bit g64, 4-bit g128, 2-bit g32) unless the manifest records one.");
+                                 "Write an MLX model (mlx_lm layout) with the per-tensor precision of a plan from\n"
+                                 "`swan plan` (--plan), or with the bits of a SWAN manifest (--manifest): tensors\n"
+                                 "missing from a manifest get 4 bits; group sizes follow SWAN (8-bit g64, 4-bit\n"
+                                 "g128, 2-bit g32) unless the manifest records one.");
   cmd->add_option("MODEL_DIR", opts->model, "HuggingFace model directory (config.json + safetensors)")
       ->required()
       ->check(CLI::ExistingDirectory);
-  cmd->add_option("--manifest", opts->manifest, "manifest from `swan analyze`")->required()->check(CLI::ExistingFile);
+  auto* manifest = cmd->add_option("--manifest", opts->manifest, "manifest from `swan analyze`")->check(CLI::ExistingFile);
+  auto* plan = cmd->add_option("--plan", opts->plan, "plan from `swan plan` (swan-plan/1)")->check(CLI::ExistingFile);
+  manifest->excludes(plan);
+  plan->excludes(manifest);
   add_output_options(*cmd, opts->output, opts->threads);
   cmd->callback([opts] {
     if (opts->threads > 0) omp_set_num_threads(opts->threads);
     const ModelDirectory source(opts->model);
     const auto targets = mlx::quantizable_targets(source);
-    const auto plan = plan::swan_plan(targets, plan::read_manifest_decisions(opts->manifest));
+    if (opts->manifest.empty() == opts->plan.empty()) {
+      fmt::print(stderr, "swan: error: give --plan plan.json (from `swan plan`) or --manifest manifest.json\n");
+      exit_code() = 2;
+      return;
+    }
+    const auto plan = opts->plan.empty() ? plan::swan_plan(targets, plan::read_manifest_decisions(opts->manifest))
+                                         : plan::read_plan_file(opts->plan, targets);
     write_mlx_output(source, plan, opts->output);
   });
 }

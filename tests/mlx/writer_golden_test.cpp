@@ -85,6 +85,14 @@ TEST(MlxWriterGolden, Qwen3UntiedMixed36G64) {
   expect_same_as_mlx_lm(scratch / "out", fixture("qwen3_untied_mixed_3_6_g64/mlx_lm_output"));
 }
 
+// The same recipe from swan's builder (what `swan convert --quant-predicate mixed_3_6` runs).
+TEST(MlxWriterGolden, MixedRecipeBuilderEqualsMlxLm) {
+  test::ScratchDir scratch;
+  const ModelDirectory source(fixture("qwen3_untied_mixed_3_6_g64/hf_source"));
+  write_mlx_model(source, plan::mixed_recipe_plan(quantizable_targets(source), "mixed_3_6", 64), scratch / "out");
+  expect_same_as_mlx_lm(scratch / "out", fixture("qwen3_untied_mixed_3_6_g64/mlx_lm_output"));
+}
+
 TEST(MlxInspect, AcceptsMlxLmOutputsAndOurs) {
   for (const char* name : {"qwen2_tied_uniform_q4g64", "qwen3_untied_mixed_3_6_g64"}) {
     const auto golden = fixture(std::string(name) + "/mlx_lm_output");

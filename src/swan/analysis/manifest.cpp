@@ -1,11 +1,13 @@
 #include "swan/analysis/manifest.h"
 
-#include <unistd.h>
+#include <fmt/format.h>
 
-#include <fstream>
+#include <cmath>
 
 #include "swan/core/error.h"
+#include "swan/io/atomic_file.h"
 #include "swan/io/model_directory.h"
+#include "swan/quant/affine.h"
 
 namespace swan::analysis {
 namespace {
@@ -42,6 +44,33 @@ Json raw_to_json(const RawMetrics& r) {
   return j;
 }
 
+Json curve_to_json(const ErrorCurve& c, std::size_t scale_bytes) {
+  Json j;
+  j["rows"] = c.rows;
+  j["cols"] = c.cols;
+  j["values_measured"] = c.values_measured;
+  j["scales"] = c.scales;
+  Json options = Json::array();
+  const auto elements = static_cast<std::uint64_t>(c.rows * c.cols);
+  for (const auto& p : c.points) {
+    Json o;
+    o["bits"] = p.bits;
+    o["group_size"] = p.group_size;
+    o["bytes"] = quant::affine_storage_bytes(elements, {p.bits, p.group_size}, scale_bytes);
+    o["relative_error"] = p.relative_error;
+    const double db = sqnr_db(p.relative_error);
+    o["sqnr_db"] = std::isfinite(db) ? Json(db) : Json(nullptr);
+    options.push_back(std::move(o));
+  }
+  j["options"] = std::move(options);
+  return j;
+}
+
+std::size_t torch_dtype_bytes(const std::string& torch_dtype) {
+  if (torch_dtype == "torch.float32") return 4;
+  return 2;  // float16 / bfloat16: the scales' width in the model dtype
+}
+
 Json tensor_to_json(const ManifestTensor& t) {
   Json j;
   j["shape"] = t.shape;
@@ -56,6 +85,7 @@ Json tensor_to_json(const ManifestTensor& t) {
   if (t.decision.group_size) decision["group_size"] = *t.decision.group_size;
   j["decision"] = std::move(decision);
   if (t.raw) j["raw"] = raw_to_json(*t.raw);
+  if (t.error_curve) j["error_curve"] = curve_to_json(*t.error_curve, torch_dtype_bytes(t.dtype));
   return j;
 }
 
@@ -117,6 +147,34 @@ RawMetrics raw_from_json(const Reader& rd, const Json& j, const std::string& whe
   return r;
 }
 
+ErrorCurve curve_from_json(const Reader& rd, const Json& j, const std::string& where) {
+  ErrorCurve c;
+  c.rows = rd.get<std::int64_t>(j, "rows", where);
+  c.cols = rd.get<std::int64_t>(j, "cols", where);
+  c.values_measured = rd.get<std::int64_t>(j, "values_measured", where);
+  c.scales = rd.get<std::string>(j, "scales", where);
+  if (c.rows <= 0 || c.cols <= 0 || c.rows > (std::int64_t{1} << 40) || c.cols > (std::int64_t{1} << 40) ||
+      c.values_measured <= 0 || c.values_measured > c.rows * c.cols)
+    fail("manifest {}: {} has an impossible shape ({} x {}, {} values measured)", rd.label, where, c.rows, c.cols,
+         c.values_measured);
+  const Json& options = rd.member(j, "options", where);
+  if (!options.is_array()) fail("manifest {}: {}.options is not an array", rd.label, where);
+  for (std::size_t i = 0; i < options.size(); ++i) {
+    const std::string at = fmt::format("{}.options[{}]", where, i);
+    CurvePoint p;
+    p.bits = rd.get<int>(options[i], "bits", at);
+    p.group_size = rd.get<int>(options[i], "group_size", at);
+    p.relative_error = rd.get<double>(options[i], "relative_error", at);
+    if (!quant::is_supported({p.bits, p.group_size}) || c.cols % p.group_size != 0)
+      fail("manifest {}: {} is {}-bit g{}, not a legal option for a last dimension of {}", rd.label, at, p.bits,
+           p.group_size, c.cols);
+    if (!std::isfinite(p.relative_error) || p.relative_error < 0.0)
+      fail("manifest {}: {}.relative_error must be a finite number >= 0", rd.label, at);
+    c.points.push_back(p);
+  }
+  return c;
+}
+
 ManifestTensor tensor_from_json(const Reader& rd, const std::string& name, const Json& j) {
   const std::string where = "tensor \"" + name + "\"";
   ManifestTensor t;
@@ -136,6 +194,7 @@ ManifestTensor tensor_from_json(const Reader& rd, const std::string& name, const
   t.decision.reason = rd.get<std::string>(decision, "reason", where + ".decision");
   if (decision.contains("group_size")) t.decision.group_size = rd.get<int>(decision, "group_size", where + ".decision");
   if (j.contains("raw")) t.raw = raw_from_json(rd, j["raw"], where + ".raw");
+  if (j.contains("error_curve")) t.error_curve = curve_from_json(rd, j["error_curve"], where + ".error_curve");
   return t;
 }
 
@@ -233,6 +292,7 @@ Json manifest_to_json(const Manifest& m) {
   summary["tensor_count"] = m.summary.tensor_count;
   j["summary"] = std::move(summary);
   if (m.run) {
+    j["swan_manifest_version"] = m.run->manifest_version;
     j["swan_version"] = m.run->swan_version;
     j["seed"] = m.run->seed;
     j["threshold_set"] = m.run->threshold_set;
@@ -300,6 +360,12 @@ Manifest manifest_from_json(const Json& j, const std::string& label) {
   m.summary.tensor_count = rd.get<std::int64_t>(summary, "tensor_count", "summary");
   if (j.contains("swan_version")) {
     RunInfo run;
+    // Version 1 manifests had no version key (and no error curves).
+    run.manifest_version =
+        j.contains("swan_manifest_version") ? rd.get<int>(j, "swan_manifest_version", "the top level") : 1;
+    if (run.manifest_version < 1 || run.manifest_version > kManifestVersion)
+      fail("manifest {}: swan_manifest_version {} is not one this swan reads (1 to {}); re-run `swan analyze`",
+           label, run.manifest_version, kManifestVersion);
     run.swan_version = rd.get<std::string>(j, "swan_version", "the top level");
     run.seed = rd.get<std::uint64_t>(j, "seed", "the top level");
     run.threshold_set = rd.get<std::string>(j, "threshold_set", "the top level");
@@ -316,26 +382,7 @@ Manifest manifest_from_json(const Json& j, const std::string& label) {
 std::string format_manifest(const Manifest& manifest) { return manifest_to_json(manifest).dump(2) + "\n"; }
 
 void write_manifest(const Manifest& manifest, const std::filesystem::path& path) {
-  const std::string text = format_manifest(manifest);
-  // Same directory as the target so the rename is atomic; a crash leaves the old file intact.
-  const std::filesystem::path temp = path.string() + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) fail("cannot create {} to write the manifest (is the directory writable?)", temp.string());
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    out.flush();
-    if (!out) {
-      std::error_code ignored;
-      std::filesystem::remove(temp, ignored);
-      fail("writing the manifest to {} failed (disk full?)", temp.string());
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, path, ec);
-  if (ec) {
-    std::filesystem::remove(temp, ec);
-    fail("cannot move the manifest into place at {}: {}", path.string(), ec.message());
-  }
+  write_file_atomically(path, format_manifest(manifest), "the manifest");
 }
 
 Manifest read_manifest(const std::filesystem::path& path) {

@@ -3,7 +3,9 @@
 // swan's additions under their own keys:
 //   top level: "swan_version", "seed", "threshold_set", "noise_metric", "score_protected",
 //              "fingerprint": [{"file", "size", "header_fnv1a64"}] (one per shard);
-//   per tensor: "raw" (the unnormalised metric values), "decision.group_size" (planner).
+//   per tensor: "raw" (the unnormalised metric values), "decision.group_size" (planner),
+//              "error_curve" (bytes and reconstruction error of every quantization option,
+//              see error_curve.h), present from manifest version 2 on ("swan_manifest_version").
 // Name-protected tensors that were not scored (the default) carry no "scores" and no
 // "composite_score"; 1-D and tiny tensors carry the reference's zero scores (tiny ones
 // with its "cross_layer" key quirk).
@@ -22,6 +24,7 @@
 
 #include "swan/analysis/bit_decision.h"
 #include "swan/analysis/classification.h"
+#include "swan/analysis/error_curve.h"
 #include "swan/analysis/scores.h"
 
 namespace swan::analysis {
@@ -54,6 +57,7 @@ struct ManifestTensor {
   std::optional<double> composite_score;
   BitDecision decision;
   std::optional<RawMetrics> raw;
+  std::optional<ErrorCurve> error_curve;
 
   bool operator==(const ManifestTensor&) const = default;
 };
@@ -94,7 +98,11 @@ struct FileFingerprint {
 };
 
 // swan's run parameters; absent in reference manifests.
+// Version 2 added per-tensor error curves.
+inline constexpr int kManifestVersion = 2;
+
 struct RunInfo {
+  int manifest_version = kManifestVersion;
   std::string swan_version;
   std::uint64_t seed = 0;
   std::string threshold_set;  // "cli" | "config"

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "swan/analysis/bit_decision.h"
+#include "swan/analysis/error_curve.h"
 #include "swan/analysis/spectral_concentration.h"
 
 namespace swan::analysis {
@@ -30,6 +31,12 @@ struct AnalysisOptions {
   // false skips the SVD metric (score 0, no concentration recorded). Only for measuring the
   // cost of the other metrics in benchmarks: decisions are then not SWAN's.
   bool measure_svd = true;
+  // Error curves for every float matrix whose last dimension is a multiple of 32, protected
+  // names included (the byte-budget planner decides embeddings and lm_head too).
+  bool error_curves = false;
+  // false: error curves only (what `swan plan` needs); no SWAN metrics or decisions.
+  bool swan_metrics = true;
+  CurveSampling curve_sampling;
 };
 
 }  // namespace swan::analysis

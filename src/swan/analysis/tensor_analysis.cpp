@@ -1,5 +1,7 @@
 #include "swan/analysis/tensor_analysis.h"
 
+#include <algorithm>
+
 #include "swan/analysis/matrix_statistics.h"
 #include "swan/analysis/output_noise.h"
 #include "swan/analysis/spectral_concentration.h"
@@ -55,12 +57,59 @@ MatrixMetrics analyze_matrix(const MatrixView& t, std::string_view tensor_name, 
 
 bool needs_analysis(std::string_view name, std::span<const std::int64_t> shape, DType dtype,
                     const AnalysisOptions& options) {
+  if (needs_error_curve(shape, dtype, options)) return true;
+  if (!options.swan_metrics) return false;
   if (is_1d_tensor(shape) || element_count(shape) < kMinTensorParams || !is_float_weight_dtype(dtype)) return false;
   return options.score_protected || classify_tensor(name) != TensorClass::protected_tensor;
 }
 
+bool needs_error_curve(std::span<const std::int64_t> shape, DType dtype, const AnalysisOptions& options) {
+  if (!options.error_curves || is_1d_tensor(shape) || !is_float_weight_dtype(dtype)) return false;
+  if (shape.size() != 2 && shape.size() != 3) return false;
+  return has_error_curve(shape.back());
+}
+
+namespace {
+
+// SWAN's part of the entry: classification, metrics, scores and decision.
+ManifestTensor analyze_tensor_metrics(std::string_view name, std::span<const std::int64_t> shape, DType dtype,
+                                      const MatrixReader& read_matrix, const AnalysisOptions& options);
+
+// Rows of the stored tensor (all experts), which the curve describes; T may hold a sample.
+std::int64_t stored_rows(std::span<const std::int64_t> shape) {
+  return shape.size() == 3 ? shape[0] * shape[1] : shape[0];
+}
+
+}  // namespace
+
 ManifestTensor analyze_tensor(std::string_view name, std::span<const std::int64_t> shape, DType dtype,
                               const MatrixReader& read_matrix, const AnalysisOptions& options) {
+  ManifestTensor entry;
+  if (options.swan_metrics) {
+    entry = analyze_tensor_metrics(name, shape, dtype, read_matrix, options);
+  } else {
+    entry.name = std::string(name);
+    entry.shape.assign(shape.begin(), shape.end());
+    entry.dtype = torch_dtype_name(dtype);
+    entry.num_params = element_count(shape);
+    entry.classification = classify_tensor(name);
+    entry.decision = {16, "not decided: error curves only", {}};
+  }
+  if (!needs_error_curve(shape, dtype, options) || entry.error_curve) return entry;
+  // Not scored (protected, tiny or curves only): read T for the curve alone.
+  const AnalysisLayout layout = analysis_layout(shape);
+  const std::span<const float> values = read_matrix(layout);
+  SWAN_CHECK(values.size() == static_cast<std::size_t>(layout.rows * layout.cols),
+             "tensor {}: analysis matrix has {} values, expected {}x{}", name, values.size(), layout.rows, layout.cols);
+  entry.error_curve =
+      measure_error_curve({values.data(), layout.rows, layout.cols}, stored_rows(shape), dtype, options.curve_sampling);
+  return entry;
+}
+
+namespace {
+
+ManifestTensor analyze_tensor_metrics(std::string_view name, std::span<const std::int64_t> shape, DType dtype,
+                                      const MatrixReader& read_matrix, const AnalysisOptions& options) {
   const Thresholds thresholds = Thresholds::of(options.threshold_set);
   ManifestTensor entry;
   entry.name = std::string(name);
@@ -106,7 +155,11 @@ ManifestTensor analyze_tensor(std::string_view name, std::span<const std::int64_
   entry.composite_score = composite_score(metrics.scores);
   entry.raw = std::move(metrics.raw);
   entry.decision = recommend_bits(*entry.composite_score, name_class, thresholds);
+  if (needs_error_curve(shape, dtype, options))
+    entry.error_curve = measure_error_curve(t, stored_rows(shape), dtype, options.curve_sampling);
   return entry;
 }
+
+}  // namespace
 
 }  // namespace swan::analysis

@@ -32,7 +32,11 @@ using MatrixReader = std::function<std::span<const float>(const AnalysisLayout&)
 bool needs_analysis(std::string_view name, std::span<const std::int64_t> shape, DType dtype,
                     const AnalysisOptions& options);
 
-// The manifest entry of one tensor.
+// Whether the tensor gets an error curve (options.error_curves, a float 2-D or 3-D matrix
+// whose last dimension a group size divides).
+bool needs_error_curve(std::span<const std::int64_t> shape, DType dtype, const AnalysisOptions& options);
+
+// The manifest entry of one tensor (with its error curve when options ask for one).
 ManifestTensor analyze_tensor(std::string_view name, std::span<const std::int64_t> shape, DType dtype,
                               const MatrixReader& read_matrix, const AnalysisOptions& options);
 

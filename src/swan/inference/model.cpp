@@ -107,4 +107,21 @@ std::vector<float> Model::forward(std::span<const std::int32_t> tokens) const {
   return logits;
 }
 
+WeightMatrix Model::swap_weight(std::string_view tensor_name, WeightMatrix replacement) {
+  std::vector<WeightMatrix*> matrices{&weights_.embed_tokens};
+  if (weights_.lm_head) matrices.push_back(&*weights_.lm_head);
+  for (auto& layer : weights_.layers)
+    for (WeightMatrix* m : {&layer.q, &layer.k, &layer.v, &layer.o, &layer.gate, &layer.up, &layer.down})
+      matrices.push_back(m);
+  for (WeightMatrix* m : matrices) {
+    if (m->name() != tensor_name) continue;
+    if (m->rows() != replacement.rows() || m->cols() != replacement.cols())
+      fail("cannot swap weight '{}': [{}, {}] for [{}, {}]", tensor_name, m->rows(), m->cols(), replacement.rows(),
+           replacement.cols());
+    std::swap(*m, replacement);
+    return replacement;
+  }
+  fail("the model has no weight matrix named '{}'", tensor_name);
+}
+
 }  // namespace swan::inference

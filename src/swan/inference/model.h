@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <memory>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "swan/inference/model_weights.h"
@@ -34,6 +35,14 @@ class Model {
   // Logits [tokens.size(), vocab_size] (row t predicts token t+1) for the sequence starting at
   // position 0, causal attention. Token ids must lie in [0, vocab_size).
   std::vector<float> forward(std::span<const std::int32_t> tokens) const;
+
+  // For experiments on one tensor (measuring its sensitivity): swaps the matrix named
+  // `tensor_name` (an HF or mlx_lm weight name) with `replacement`, which must have the same
+  // shape, and returns the matrix it replaced, so the caller can put it back. The caller
+  // keeps the replacement's storage alive while it is in use. Throws if there is no such
+  // matrix or the shape differs.
+  WeightMatrix swap_weight(std::string_view tensor_name, WeightMatrix replacement);
+  const std::filesystem::path& directory() const { return directory_->path(); }
 
  private:
   Model() = default;

@@ -6,6 +6,8 @@
 #include <cctype>
 
 #include "swan/core/error.h"
+#include "swan/io/model_directory.h"
+#include "swan/model/tensor_role.h"
 
 namespace swan::plan {
 
@@ -103,6 +105,56 @@ QuantPlan swan_plan(std::span<const PlanTarget> targets, const ManifestDecisions
     }
     plan.set(target, *chosen, reason);
   }
+  return plan;
+}
+
+QuantPlan mixed_recipe_plan(std::span<const PlanTarget> targets, std::string_view recipe, int group_size) {
+  int low = 0, high = 0;
+  if (recipe == "mixed_2_6") low = 2, high = 6;
+  else if (recipe == "mixed_3_4") low = 3, high = 4;
+  else if (recipe == "mixed_3_6") low = 3, high = 6;
+  else if (recipe == "mixed_4_6") low = 4, high = 6;
+  else fail("unknown quantization recipe '{}'; use mixed_2_6, mixed_3_4, mixed_3_6 or mixed_4_6", recipe);
+  int layers = 0;
+  for (const auto& t : targets)
+    if (t.name.find("down_proj") != std::string::npos) ++layers;
+  auto more_bits = [&](int i) { return i < layers / 8 || i >= 7 * layers / 8 || (i - layers / 8) % 3 == 2; };
+  QuantPlan plan(std::string(recipe), QuantDecision::quantized(low, group_size));
+  plan.list_every_module = true;
+  for (const auto& target : targets) {
+    // mlx_lm takes the layer index from the third path component ("model.layers.<i>...").
+    int index = 0;
+    if (const auto i = model::layer_index(target.name)) index = *i;
+    const bool layer_projection =
+        target.name.find("v_proj") != std::string::npos || target.name.find("down_proj") != std::string::npos;
+    const bool high_bits = target.name.find("lm_head") != std::string::npos || (layer_projection && more_bits(index));
+    plan.set(target, QuantDecision::quantized(high_bits ? high : low, group_size), std::string(recipe));
+  }
+  return plan;
+}
+
+QuantPlan read_plan_file(const std::filesystem::path& path, std::span<const PlanTarget> targets) {
+  QuantPlan plan = [&] {
+    try {
+      return plan_from_json(read_json_file(path));
+    } catch (const Error& e) {
+      fail("plan {}: {}", path.string(), e.what());
+    } catch (const nlohmann::json::exception& e) {
+      fail("plan {}: malformed ({})", path.string(), e.what());
+    }
+  }();
+  for (const auto& target : targets) {
+    const TensorPlan* entry = plan.find(target.name);
+    if (!entry)
+      fail("plan {} has no decision for tensor '{}' of this model; was it made for another model? Re-run `swan plan`",
+           path.string(), target.name);
+    if (entry->shape != target.shape)
+      fail("plan {}: tensor '{}' has another shape in the plan than in the model; re-run `swan plan`", path.string(),
+           target.name);
+  }
+  if (plan.tensors().size() != targets.size())
+    fail("plan {} decides {} tensors, but this model has {} quantizable tensors; re-run `swan plan` for this model",
+         path.string(), plan.tensors().size(), targets.size());
   return plan;
 }
 

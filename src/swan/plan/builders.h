@@ -48,4 +48,15 @@ bool swan_never_quantizes(std::string_view tensor_name);
 // predicate rule). Defaults are 4-bit g128, what SWAN passes to mlx_lm.convert.
 QuantPlan swan_plan(std::span<const PlanTarget> targets, const ManifestDecisions& decisions);
 
+// mlx_lm's mixed recipes (`mlx_lm.convert --quant-predicate mixed_L_H`, spec §5.7): with
+// L = the number of down_proj modules, a layer "uses more bits" if i < L/8, i >= 7L/8 or
+// (i - L/8) % 3 == 2; v_proj and down_proj of those layers and lm_head get `high_bits`,
+// everything else (embeddings included) `low_bits`, all at `group_size`, each module with
+// its own config entry. `recipe` is "mixed_2_6", "mixed_3_4", "mixed_3_6" or "mixed_4_6".
+QuantPlan mixed_recipe_plan(std::span<const PlanTarget> targets, std::string_view recipe, int group_size);
+
+// Reads a saved plan (swan-plan/1) and checks it was made for these targets: the same
+// tensor names with the same shapes. Throws swan::Error naming the file and the mismatch.
+QuantPlan read_plan_file(const std::filesystem::path& path, std::span<const PlanTarget> targets);
+
 }  // namespace swan::plan

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "swan/core/error.h"
+#include "swan/quant/affine.h"
 
 namespace swan::plan {
 
@@ -83,8 +84,7 @@ std::vector<const TensorPlan*> QuantPlan::fallbacks() const {
 std::uint64_t quantized_bytes(std::int64_t elements, QuantDecision decision, std::size_t scale_bytes) {
   const auto n = static_cast<std::uint64_t>(elements);
   if (!decision.is_quantized()) return n * scale_bytes;
-  const std::uint64_t groups = n / static_cast<std::uint64_t>(decision.group_size);
-  return n * static_cast<std::uint64_t>(decision.bits) / 8 + 2 * groups * scale_bytes;
+  return quant::affine_storage_bytes(n, {decision.bits, decision.group_size}, scale_bytes);
 }
 
 namespace {

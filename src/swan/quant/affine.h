@@ -35,6 +35,9 @@ struct AffineFormat {
 bool is_supported(AffineFormat format);
 std::size_t packed_words_per_row(std::size_t cols, int bits);  // cols * bits / 32
 std::size_t groups_per_row(std::size_t cols, int group_size);  // cols / group_size
+// Bytes a quantized tensor of `elements` values occupies in a file: packed codes plus one
+// scale and one bias per group, each `scale_bytes` wide (the model dtype).
+std::uint64_t affine_storage_bytes(std::uint64_t elements, AffineFormat format, std::size_t scale_bytes);
 
 // Scalar reference: the executable spec. Single-threaded, obviously correct.
 void quantize_affine_reference(std::span<const float> weights, std::size_t rows, std::size_t cols,

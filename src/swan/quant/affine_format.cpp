@@ -18,6 +18,11 @@ std::size_t packed_words_per_row(std::size_t cols, int bits) { return cols * sta
 
 std::size_t groups_per_row(std::size_t cols, int group_size) { return cols / static_cast<std::size_t>(group_size); }
 
+std::uint64_t affine_storage_bytes(std::uint64_t elements, AffineFormat format, std::size_t scale_bytes) {
+  const std::uint64_t groups = elements / static_cast<std::uint64_t>(format.group_size);
+  return elements * static_cast<std::uint64_t>(format.bits) / 8 + 2 * groups * scale_bytes;
+}
+
 namespace detail {
 
 void check_format(const char* op, AffineFormat format, std::size_t cols) {

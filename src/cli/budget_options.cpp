@@ -1,0 +1,93 @@
+#include "cli/budget_options.h"
+
+#include <fmt/core.h>
+#include <omp.h>
+
+#include "swan/analysis/analyzer.h"
+#include "swan/core/error.h"
+#include "swan/core/progress.h"
+#include "swan/io/atomic_file.h"
+#include "swan/mlx/layout.h"
+#include "swan/sensitivity/measured_sensitivity.h"
+
+namespace swan::cli {
+
+void add_budget_options(CLI::App& command, BudgetOptions& options) {
+  auto* bpw = command.add_option("--target-bpw", options.target_bpw,
+                                 "bits per weight of the whole output, scales, biases and float tensors included")
+                  ->check(CLI::PositiveNumber);
+  auto* size = command.add_option("--target-size", options.target_size,
+                                  "total bytes of the output: 5.5GB, 5.5GiB, 3.2MB or a byte count");
+  bpw->excludes(size);
+  size->excludes(bpw);
+  command.add_option("--sqnr-floor", options.sqnr_floor_db,
+                     "never choose an option whose signal-to-quantization-noise ratio is below this (dB)")
+      ->capture_default_str();
+  command.add_option("--sensitivity", options.sensitivity,
+                     "prior: weigh tensors by role (default); measured: measure each tensor's effect on the\n"
+                     "model's own output with swan's inference (no dataset: the model generates its text)")
+      ->check(CLI::IsMember({"prior", "measured"}))
+      ->capture_default_str();
+  command.add_option("--sensitivity-seed", options.seed, "seed of the text the model writes for --sensitivity measured")
+      ->capture_default_str();
+}
+
+std::string budget_help() {
+  return "Budget: --target-bpw X means 8 x (all bytes written) / (all parameters) <= X, which is\n"
+         "`summary.bits_per_weight_with_overhead` of `swan inspect --json`; --target-size S means\n"
+         "`summary.total_bytes` <= S. The plan lands within 1 % under the budget unless no option is\n"
+         "left to buy; a budget below the smallest allowed output is an error that names the minimum.\n"
+         "Rules: norms and 1-D tensors stay float; MoE routers >= 8 bits; no option below --sqnr-floor.";
+}
+
+mlx::Budget to_budget(const BudgetOptions& options) {
+  mlx::Budget budget;
+  if (!options.target_size.empty()) budget.total_bytes = mlx::parse_size(options.target_size);
+  else if (options.target_bpw > 0.0) budget.bits_per_weight = options.target_bpw;
+  else fail("give a budget: --target-bpw X or --target-size SIZE");
+  return budget;
+}
+
+plan::BudgetRules budget_rules(const BudgetOptions& options) {
+  plan::BudgetRules rules;
+  rules.sqnr_floor_db = options.sqnr_floor_db;
+  return rules;
+}
+
+analysis::Manifest analyze_for_plan(const ModelDirectory& source, const std::string& label, int threads, bool quiet) {
+  analysis::AnalysisOptions options;
+  options.error_curves = true;
+  options.swan_metrics = false;
+  options.threads = threads > 0 ? threads : omp_get_max_threads();
+  options.record_time = false;
+  Progress progress("measuring error curves", source.tensors().size(), "tensors", !quiet, source.total_weight_bytes());
+  auto manifest = analysis::analyze_model(source, label, options, [&](const analysis::AnalysisProgress& p) {
+    progress.update(p.tensors_done, p.bytes_done);
+  });
+  progress.finish();
+  return manifest;
+}
+
+std::optional<plan::Sensitivities> measure_sensitivities_if_asked(const BudgetOptions& options,
+                                                                  const ModelDirectory& source,
+                                                                  const analysis::Manifest& manifest, bool quiet) {
+  (void)manifest;
+  if (options.sensitivity != "measured") return std::nullopt;
+  const auto targets = mlx::quantizable_targets(source);
+  sensitivity::SensitivityOptions measure;
+  measure.seed = options.seed;
+  Progress progress("measuring sensitivities", targets.size(), "tensors", !quiet);
+  const auto report = sensitivity::measure_sensitivities(
+      source.path(), targets, measure, [&](std::size_t done, std::size_t) { progress.update(done); });
+  progress.finish();
+  if (!quiet)
+    fmt::print(stderr, "measured sensitivities of {} tensors: {} forward tokens, {:.1f} CPU-s\n",
+               report.tensors.size(), report.forward_tokens, report.cpu_seconds);
+  return report.weights();
+}
+
+void write_plan_file(const plan::QuantPlan& plan, const std::string& path) {
+  write_file_atomically(path, plan::to_json(plan).dump(2) + "\n", "the plan");
+}
+
+}  // namespace swan::cli

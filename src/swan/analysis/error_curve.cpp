@@ -1,0 +1,81 @@
+#include "swan/analysis/error_curve.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "swan/core/error.h"
+#include "swan/quant/quantization_error.h"
+
+namespace swan::analysis {
+
+const CurvePoint* ErrorCurve::find(int bits, int group_size) const {
+  for (const auto& p : points)
+    if (p.bits == bits && p.group_size == group_size) return &p;
+  return nullptr;
+}
+
+double sqnr_db(double relative_error) {
+  if (relative_error <= 0.0) return std::numeric_limits<double>::infinity();
+  return -10.0 * std::log10(relative_error);
+}
+
+std::vector<std::int64_t> sampled_blocks(std::int64_t rows, std::int64_t cols, const CurveSampling& sampling) {
+  SWAN_CHECK(sampling.min_elements > 0 && sampling.fraction > 0, "curve sampling needs positive min_elements and fraction");
+  if (rows <= 0 || cols <= 0 || cols % kCurveBlock != 0) return {};
+  const std::int64_t blocks = rows * (cols / kCurveBlock);
+  const std::int64_t count =
+      std::max((sampling.min_elements + kCurveBlock - 1) / kCurveBlock, blocks / sampling.fraction);
+  if (count >= blocks) return {};
+  // One block in each of `count` equal strata of the flat order, at a low-discrepancy offset
+  // inside its stratum (golden-ratio sequence), so the sample does not line up with columns.
+  std::vector<std::int64_t> out(static_cast<std::size_t>(count));
+  const double stride = static_cast<double>(blocks) / static_cast<double>(count);
+  for (std::int64_t i = 0; i < count; ++i) {
+    const double jitter = std::fmod(0.5 + 0.6180339887498949 * static_cast<double>(i), 1.0);
+    const auto b = static_cast<std::int64_t>((static_cast<double>(i) + jitter) * stride);
+    out[static_cast<std::size_t>(i)] = std::min(b, blocks - 1);
+  }
+  return out;
+}
+
+bool has_error_curve(std::int64_t cols) { return cols > 0 && cols % kCurveGroupSizes[0] == 0; }
+
+ErrorCurve measure_error_curve(const MatrixView& t, std::int64_t stored_rows, DType scale_dtype,
+                               const CurveSampling& sampling) {
+  ErrorCurve curve;
+  curve.rows = stored_rows;
+  curve.cols = t.cols;
+  if (!has_error_curve(t.cols) || t.rows == 0) return curve;
+
+  // The measured values as a matrix of whole groups: either t itself or its sampled blocks.
+  MatrixView measured = t;
+  std::vector<float> gathered;
+  const auto blocks = sampled_blocks(t.rows, t.cols, sampling);
+  if (!blocks.empty()) {
+    gathered.resize(blocks.size() * kCurveBlock);
+    const std::int64_t per_row = t.cols / kCurveBlock;
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+      const float* block = t.row(blocks[i] / per_row) + (blocks[i] % per_row) * kCurveBlock;
+      std::copy_n(block, kCurveBlock, gathered.data() + i * kCurveBlock);
+    }
+    measured = {gathered.data(), static_cast<std::int64_t>(blocks.size()), kCurveBlock};
+  }
+  curve.values_measured = measured.rows * measured.cols;
+
+  double sum_squares = 0.0;
+  for (const float v : measured.values()) sum_squares += static_cast<double>(v) * v;
+  const auto rows = static_cast<std::size_t>(measured.rows);
+  const auto cols = static_cast<std::size_t>(measured.cols);
+  for (const int bits : kCurveBits) {
+    for (const int group_size : kCurveGroupSizes) {
+      if (t.cols % group_size != 0) continue;
+      const double sse =
+          quant::quantization_sse(measured.values(), rows, cols, {bits, group_size}, scale_dtype, /*threads=*/1);
+      curve.points.push_back({bits, group_size, sum_squares > 0.0 ? sse / sum_squares : 0.0});
+    }
+  }
+  return curve;
+}
+
+}  // namespace swan::analysis

@@ -1,0 +1,65 @@
+// What a byte budget means for an MLX output directory, so the planner (plan/) can price
+// every option in the bytes this writer will actually produce:
+//   --target-size S  : summary.total_bytes of `swan inspect --json` on the output ≤ S
+//   --target-bpw X   : summary.bits_per_weight_with_overhead ≤ X, i.e. total bytes ≤ X·params/8
+// where total bytes counts every tensor written (packed codes, scales, biases, float tensors,
+// norms) and params every logical parameter of the model.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "swan/analysis/manifest.h"
+#include "swan/core/dtype.h"
+#include "swan/io/model_directory.h"
+#include "swan/plan/budget_plan.h"
+
+namespace swan::mlx {
+
+struct BudgetSpace {
+  std::vector<plan::PlanTarget> targets;      // the quantizable parameters
+  std::vector<std::size_t> dtype_bytes;       // written float/scale width of each target
+  std::uint64_t fixed_bytes = 0;              // everything the plan does not decide (norms, biases, ...)
+  std::uint64_t total_params = 0;             // Σ logical parameters of the output
+  bool tied = true;
+};
+
+BudgetSpace budget_space(const ModelDirectory& source, std::optional<DType> dtype_override);
+
+// A budget as the user gives it: bits per weight or total bytes.
+struct Budget {
+  std::optional<double> bits_per_weight;
+  std::optional<std::uint64_t> total_bytes;
+};
+
+// Total bytes the output may have.
+std::uint64_t budget_bytes(const Budget& budget, const BudgetSpace& space);
+
+// "5.5GB", "5.5GiB", "3.2MB", "800k", "123456789": decimal (k, M, G, T with B or not) or binary
+// (KiB, MiB, GiB, TiB) units. Throws swan::Error on anything else.
+std::uint64_t parse_size(std::string_view text);
+
+// The planner's targets with their MLX prices.
+std::vector<plan::BudgetTarget> priced_targets(const BudgetSpace& space, const analysis::Manifest& manifest,
+                                               const plan::Sensitivities* sensitivities = nullptr);
+
+}  // namespace swan::mlx
+
+namespace swan::mlx {
+
+struct MlxBudgetPlan {
+  plan::BudgetPlan budget;
+  std::uint64_t budget_bytes = 0;   // what the whole output may have
+  std::uint64_t output_bytes = 0;   // what it will have (layout of the chosen plan)
+  std::uint64_t total_params = 0;
+  double bits_per_weight() const;   // with overhead, as `swan inspect` reports it
+};
+
+// Budget → plan for an MLX output, checked against the layout the writer will build.
+MlxBudgetPlan plan_mlx_budget(const ModelDirectory& source, const analysis::Manifest& manifest, const Budget& budget,
+                              std::optional<DType> dtype_override, const plan::BudgetRules& rules = {},
+                              const plan::Sensitivities* sensitivities = nullptr);
+
+}  // namespace swan::mlx

@@ -1,0 +1,80 @@
+// Allocation under a byte budget: each quantizable tensor gets the bits and group size that
+// minimise the predicted damage of the whole model,
+//     Σ_t weight_t · relative_error_t(option_t)   subject to   Σ_t bytes_t(option_t) ≤ budget,
+// solved by the multiple-choice knapsack allocator (allocator.h). relative_error comes from
+// the analysis' error curves (measured with the quantizer the writer uses); bytes are the
+// exact bytes of the output format (the caller prices them: MLX, GGUF, ...).
+//
+// weight_t = role prior × sensitivity. The prior (role_prior) encodes what the measurements
+// in README show: the output head (and a tied embedding, which is the output head too) and
+// the value/down projections hurt most per unit of relative error. Sensitivity is 1 unless
+// measured (`swan plan --sensitivity measured`). Rules that no budget overrides:
+//   * no option below the SQNR floor when another exists. Default 6 dB: min/max 2-bit g32 on
+//     Gaussian-like weights measures about 8 dB (MINT's 9 dB floor assumes its better 2-bit
+//     scales), so 6 dB vetoes only 2-bit options ruined by outliers;
+//   * MoE routers at >= 8 bits or float;
+//   * tensors without a legal group size stay float.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "swan/analysis/manifest.h"
+#include "swan/model/tensor_role.h"
+#include "swan/plan/quant_plan.h"
+
+namespace swan::plan {
+
+struct PricedOption {
+  QuantDecision decision;
+  std::uint64_t bytes = 0;
+  double relative_error = 0.0;  // 0 for float
+};
+
+struct BudgetTarget {
+  PlanTarget target;
+  model::TensorRole role = model::TensorRole::other;
+  double weight = 1.0;
+  std::vector<PricedOption> options;  // float first, then the curve's options
+};
+
+struct BudgetRules {
+  double sqnr_floor_db = 6.0;
+  int router_min_bits = 8;
+};
+
+// The documented prior of a role. `serves_output`: a tied embedding (it is also lm_head).
+double role_prior(model::TensorRole role, bool serves_output);
+
+// Measured per-tensor sensitivities (target name -> multiplier of the prior's place).
+using Sensitivities = std::map<std::string, double, std::less<>>;
+
+// Priced options of every target from a manifest's error curves. `scale_bytes` / `float_bytes`
+// are the widths of the output's scales and float tensors (the model dtype). A target whose
+// last dimension no group size divides gets only the float option; a target whose sources
+// have no error curve is an error naming it. With `sensitivities`, a target's weight is its
+// measured sensitivity instead of the role prior (targets it lacks keep the prior).
+std::vector<BudgetTarget> budget_targets(std::span<const PlanTarget> targets, const analysis::Manifest& manifest,
+                                         std::size_t scale_bytes, std::size_t float_bytes, bool tied,
+                                         const Sensitivities* sensitivities = nullptr);
+
+struct BudgetPlan {
+  QuantPlan plan{"budget", QuantDecision::keep_float()};
+  std::uint64_t bytes = 0;       // Σ bytes of the targets' chosen options
+  double objective = 0.0;        // Σ weight · relative_error of the choice
+  double lower_bound = 0.0;      // no allocation within the budget has a lower objective
+  std::uint64_t minimum_bytes = 0;  // the smallest allocation the rules allow
+};
+
+// The smallest bytes the targets can take under the rules.
+std::uint64_t minimum_budget(std::span<const BudgetTarget> targets, const BudgetRules& rules = {});
+
+// `budget` is what the targets may spend (the caller subtracts tensors outside the plan).
+// Throws swan::Error naming the minimum when the budget is below it.
+BudgetPlan plan_for_budget(std::span<const BudgetTarget> targets, std::uint64_t budget, const BudgetRules& rules = {});
+
+}  // namespace swan::plan
