@@ -24,7 +24,7 @@ void add_convert_command(CLI::App& app) {
     OutputOptions output;
     int bits = 0, group_size = 0, threads = 0;
     std::uint64_t seed = 0;
-    bool quantize = false;
+    bool quantize = false, smaller_groups = false;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -41,6 +41,9 @@ void add_convert_command(CLI::App& app) {
                    ->check(CLI::IsMember({2, 3, 4, 5, 6, 8}));
   cmd->add_option("--group-size,--q-group-size", opts->group_size, "group size: 32, 64 or 128 (uniform)")
                     ->check(CLI::IsMember({32, 64, 128}));
+  cmd->add_flag("--group-size-fallback", opts->smaller_groups,
+                "uniform: quantize a matrix whose width the group size does not divide with the next smaller "
+                "group (64, 32) instead of keeping it float as mlx_lm does; reported in the summary");
   cmd->add_option("--method", opts->method, "swan: per-tensor bits from SWAN's analysis")
                      ->check(CLI::IsMember({"swan", "uniform"}));
   cmd->add_option("--thresholds", opts->thresholds, "SWAN threshold set: cli (0.10/0.45/0.85) or config (0.10/0.65/0.90)")
@@ -73,7 +76,9 @@ void add_convert_command(CLI::App& app) {
       analysis_progress.finish();
       plan = plan::swan_plan(targets, plan::manifest_decisions(manifest));
     } else if (uniform_flags || opts->method == "uniform") {
-      plan = plan::uniform_plan(targets, opts->bits ? opts->bits : 4, opts->group_size ? opts->group_size : 64);
+      plan = plan::uniform_plan(targets, opts->bits ? opts->bits : 4, opts->group_size ? opts->group_size : 64,
+                                opts->smaller_groups ? plan::GroupSizeFallback::smaller_groups
+                                                     : plan::GroupSizeFallback::keep_float);
     } else {
       plan = plan::float_plan(targets);
     }

@@ -9,10 +9,10 @@
 
 namespace swan::plan {
 
-QuantPlan uniform_plan(std::span<const PlanTarget> targets, int bits, int group_size) {
+QuantPlan uniform_plan(std::span<const PlanTarget> targets, int bits, int group_size, GroupSizeFallback fallback) {
   const QuantDecision decision = QuantDecision::quantized(bits, group_size);
   QuantPlan plan("uniform", decision);
-  for (const auto& target : targets) plan.set(target, decision, "uniform");
+  for (const auto& target : targets) plan.set(target, decision, "uniform", fallback);
   return plan;
 }
 
