@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs swan's build and test dependencies from Debian packages (run as root).
+# Installs swan's build and test dependencies from Debian packages. Run it as root or as a
+# user who may sudo: it elevates (with sudo) only when a package is missing and it is not
+# already root, so it works on a bare root shell with no sudo installed.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 packages=(
@@ -14,7 +16,16 @@ missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
-if ((${#missing[@]})); then
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+((${#missing[@]})) || exit 0
+
+as_root=()
+if ((EUID != 0)); then
+  if ! command -v sudo >/dev/null 2>&1; then
+    echo "install-deps.sh: missing packages: ${missing[*]}" >&2
+    echo "install-deps.sh: run this script as root, or install sudo, to install them" >&2
+    exit 1
+  fi
+  as_root=(sudo --preserve-env=DEBIAN_FRONTEND)
 fi
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

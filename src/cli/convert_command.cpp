@@ -27,7 +27,7 @@ void add_convert_command(CLI::App& app) {
     BudgetOptions budget;
     int bits = 0, group_size = 0, threads = 0;
     std::uint64_t seed = 0;
-    bool quantize = false;
+    bool quantize = false, smaller_groups = false;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -51,6 +51,9 @@ void add_convert_command(CLI::App& app) {
                   "bits, the rest at the low; the same tensors as `mlx_lm.convert --quant-predicate` (group\n"
                   "size --group-size, default 64, which mlx_lm records as null when not given)")
       ->check(CLI::IsMember({"mixed_2_6", "mixed_3_4", "mixed_3_6", "mixed_4_6"}));
+  cmd->add_flag("--group-size-fallback", opts->smaller_groups,
+                "uniform: quantize a matrix whose width the group size does not divide with the next smaller "
+                "group (64, 32) instead of keeping it float as mlx_lm does; reported in the summary");
   cmd->add_option("--method", opts->method, "swan: per-tensor bits from SWAN's analysis")
                      ->check(CLI::IsMember({"swan", "uniform"}));
   cmd->add_option("--thresholds", opts->thresholds, "SWAN threshold set: cli (0.10/0.45/0.85) or config (0.10/0.65/0.90)")
@@ -103,7 +106,9 @@ void add_convert_command(CLI::App& app) {
       }
       plan = plan::mixed_recipe_plan(targets, opts->quant_predicate, opts->group_size ? opts->group_size : 64);
     } else if (uniform_flags || opts->method == "uniform") {
-      plan = plan::uniform_plan(targets, opts->bits ? opts->bits : 4, opts->group_size ? opts->group_size : 64);
+      plan = plan::uniform_plan(targets, opts->bits ? opts->bits : 4, opts->group_size ? opts->group_size : 64,
+                                opts->smaller_groups ? plan::GroupSizeFallback::smaller_groups
+                                                     : plan::GroupSizeFallback::keep_float);
     } else {
       plan = plan::float_plan(targets);
     }

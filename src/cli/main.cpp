@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "cli/commands.h"
+#include "cli/openmp_environment.h"
 #include "swan/core/error.h"
 
 namespace swan::cli {
@@ -16,6 +17,7 @@ int& exit_code() {
 }  // namespace swan::cli
 
 int main(int argc, char** argv) {
+  swan::cli::wait_passively_unless_configured(argv);
   CLI::App app{
       "swan — data-free mixed-precision quantization for LLMs.\n"
       "Reads a HuggingFace model directory (config.json + safetensors), measures how sensitive\n"

@@ -133,6 +133,7 @@ struct MlxLmCase {
   const char* name;
   double max_relative_rms;  // random N(0, 0.02) weights: ~10% noise per 4-bit matrix, ~20% per 3-bit one
 };
+void PrintTo(const MlxLmCase& c, std::ostream* out) { *out << c.name; }
 class MlxLmOutput : public ::testing::TestWithParam<MlxLmCase> {};
 
 TEST_P(MlxLmOutput, LoadsAndStaysCloseToTheFloatSource) {
@@ -158,7 +159,8 @@ TEST_P(MlxLmOutput, LoadsAndStaysCloseToTheFloatSource) {
 
 INSTANTIATE_TEST_SUITE_P(Golden, MlxLmOutput,
                          ::testing::Values(MlxLmCase{"qwen2_tied_uniform_q4g64", 0.3},
-                                           MlxLmCase{"qwen3_untied_mixed_3_6_g64", 0.7}));
+                                           MlxLmCase{"qwen3_untied_mixed_3_6_g64", 0.7}),
+                         [](const auto& info) { return std::string(info.param.name); });
 
 TEST(MlxLmOutputShapes, Qwen2KeepsBiasesAndQwen3UsesItsOwnSixBitHead) {
   const Model qwen2 = Model::load(test::shared_path("golden/mlx_lm/qwen2_tied_uniform_q4g64/mlx_lm_output"));

@@ -52,10 +52,27 @@ void expect_consistent(const WriteResult& result, const std::filesystem::path& d
   EXPECT_DOUBLE_EQ(report.summary.bits_per_weight(), result.summary.bits_per_weight());
 }
 
-TEST(MlxWriter, Stories260kFallsBackWhereGroupsDoNotFit) {
+// The mlx_lm rule (uniform default): a matrix whose width is not a multiple of the group
+// stays float; at group 128 that is every matrix of stories260k (widths 64 and 172), as the
+// mlx_lm-logits README records for mlx_lm.convert.
+TEST(MlxWriter, UniformLeavesFloatWhatMlxLmLeavesFloat) {
   test::ScratchDir scratch;
   const ModelDirectory source(model("stories260k"));
   const auto plan = plan::uniform_plan(quantizable_targets(source), 4, 128);
+  const auto result = write_mlx_model(source, plan, scratch / "out");
+  expect_consistent(result, scratch / "out");
+  for (const auto& [name, tensor] : test::read_tensors(scratch / "out")) {
+    EXPECT_FALSE(name.ends_with(".scales")) << name;
+    EXPECT_EQ(tensor.dtype, DType::F32) << name;
+  }
+  EXPECT_EQ(result.fallbacks.size(), 5u * 7 + 1);  // every matrix and the embedding, each reported
+}
+
+TEST(MlxWriter, Stories260kFallsBackToSmallerGroupsWhenAsked) {
+  test::ScratchDir scratch;
+  const ModelDirectory source(model("stories260k"));
+  const auto plan =
+      plan::uniform_plan(quantizable_targets(source), 4, 128, plan::GroupSizeFallback::smaller_groups);
   const auto result = write_mlx_model(source, plan, scratch / "out");
   expect_consistent(result, scratch / "out");
   // 5 layers: down_proj [64, 172] has no group size dividing 172 -> float; every other

@@ -58,6 +58,16 @@ TEST(MlxNaming, ExpertTensorsStackIntoSwitchMlp) {
   EXPECT_FALSE(parse_expert_tensor("model.layers.2.mlp.experts.1.down_proj.bias").has_value());
 }
 
+// Untrusted names: an expert number beyond any int used to overflow while being parsed.
+TEST(MlxNaming, ExpertNumbersOutOfRangeAreErrors) {
+  EXPECT_EQ(parse_expert_tensor("model.layers.0.mlp.experts.1000000.up_proj.weight")->expert, 1000000);
+  for (const char* name : {"model.layers.0.mlp.experts.1000001.up_proj.weight",
+                           "model.layers.0.mlp.experts.2147483648.up_proj.weight",
+                           "model.layers.0.mlp.experts.99999999999999999999999.up_proj.weight"}) {
+    EXPECT_THROW(parse_expert_tensor(name), Error) << name;
+  }
+}
+
 TEST(MlxNaming, ParametersDropStackAndKeepOrder) {
   const std::vector<SourceTensor> sources = {
       {"model.embed_tokens.weight", {256, 64}},

@@ -27,6 +27,9 @@ TEST(QuantPlan, GroupSizeFallbackTriesSmallerGroupsThenFloat) {
   EXPECT_EQ(fit_group_size(q4g128, 172), QuantDecision::keep_float());      // 172 = 4·43
   EXPECT_EQ(fit_group_size(QuantDecision::quantized(8, 32), 48), QuantDecision::keep_float());
   EXPECT_EQ(fit_group_size(QuantDecision::keep_float(), 172), QuantDecision::keep_float());
+  // mlx_lm's rule: no smaller group, float at once.
+  EXPECT_EQ(fit_group_size(q4g128, 64, GroupSizeFallback::keep_float), QuantDecision::keep_float());
+  EXPECT_EQ(fit_group_size(q4g128, 384, GroupSizeFallback::keep_float), q4g128);
 }
 
 TEST(QuantPlan, FallbacksAreRecorded) {
@@ -75,7 +78,9 @@ TEST(Builders, UniformPlanQuantizesEveryTarget) {
   const auto plan = uniform_plan(targets, 5, 64);
   EXPECT_EQ(plan.defaults(), QuantDecision::quantized(5, 64));
   EXPECT_EQ(plan.find("a.weight")->decision, QuantDecision::quantized(5, 64));
-  EXPECT_EQ(plan.find("b.weight")->decision, QuantDecision::quantized(5, 32));
+  EXPECT_EQ(plan.find("b.weight")->decision, QuantDecision::keep_float());  // 96 % 64 != 0: mlx_lm keeps it float
+  EXPECT_EQ(uniform_plan(targets, 5, 64, GroupSizeFallback::smaller_groups).find("b.weight")->decision,
+            QuantDecision::quantized(5, 32));
   EXPECT_THROW(uniform_plan(targets, 7, 64), Error);
 }
 

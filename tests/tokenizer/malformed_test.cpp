@@ -103,5 +103,16 @@ TEST(MalformedTokenizer, BadInputsToEncodeAndDecode) {
   EXPECT_EQ(tokenizer.decode(std::vector<std::int32_t>{2, 3, 5}), "ab <eos>");
 }
 
+// 100,000 nested arrays used to overflow the stack after parsing (copies, dumps, destructor).
+TEST(MalformedTokenizer, DeeplyNestedFilesAreRefusedByName) {
+  const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  auto json = valid_json().dump();
+  json.insert(json.size() - 1, ",\"extra\":" + deep);
+  EXPECT_NE(load_error(json).find("nests deeper"), std::string::npos);
+  const auto message = load_error(valid_json().dump(), "{\"chat_template\":" + deep + "}");
+  EXPECT_NE(message.find("tokenizer_config.json"), std::string::npos) << message;
+  EXPECT_NE(message.find("nests deeper"), std::string::npos) << message;
+}
+
 }  // namespace
 }  // namespace swan::test

@@ -10,24 +10,28 @@
 
 #include "swan/analysis/fingerprint.h"
 #include "swan/analysis/tensor_analysis.h"
+#include "swan/core/bounded_decimal.h"
 #include "swan/core/error.h"
 
 namespace swan::analysis {
 namespace {
 
+// Far above any real model, far below where count_layers' `index + 1` could overflow.
+constexpr std::int64_t kMaxLayerIndex = 1'000'000;
+
 // First "layers.<digits>" in the name, like Python's re.search(r"layers\.(\d+)").
 std::optional<std::int64_t> layer_index(std::string_view name) {
   constexpr std::string_view key = "layers.";
   for (std::size_t at = name.find(key); at != std::string_view::npos; at = name.find(key, at + 1)) {
-    std::size_t i = at + key.size();
-    std::int64_t value = 0;
-    bool digits = false;
-    while (i < name.size() && name[i] >= '0' && name[i] <= '9') {
-      value = value * 10 + (name[i] - '0');
-      digits = true;
-      ++i;
-    }
-    if (digits) return value;
+    const std::size_t begin = at + key.size();
+    std::size_t end = begin;
+    while (end < name.size() && name[end] >= '0' && name[end] <= '9') ++end;
+    if (end == begin) continue;
+    const auto value = parse_bounded_decimal(name.substr(begin, end - begin), kMaxLayerIndex);
+    if (!value)
+      fail("tensor '{}': layer number {} is out of range (at most {}); the checkpoint's tensor names are damaged", name,
+           name.substr(begin, std::min<std::size_t>(end - begin, 32)), kMaxLayerIndex);
+    return value;
   }
   return std::nullopt;
 }

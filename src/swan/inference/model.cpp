@@ -7,6 +7,7 @@
 #include "swan/core/error.h"
 #include "swan/inference/attention.h"
 #include "swan/inference/linear.h"
+#include "swan/inference/parallel_threshold.h"
 #include "swan/inference/rms_norm.h"
 #include "swan/inference/rotary_embedding.h"
 #include "swan/inference/vector_math.h"
@@ -20,7 +21,7 @@ void add_in_place(std::span<float> x, std::span<const float> delta) {
   float* out = x.data();
   const float* add = delta.data();
   const std::size_t n = x.size();
-#pragma omp parallel for simd schedule(static) if (n > 65536)
+#pragma omp parallel for simd schedule(static) if (n >= kParallelElementwiseMinValues)
   for (std::size_t i = 0; i < n; ++i) out[i] += add[i];
 }
 
@@ -29,7 +30,7 @@ void swiglu_in_place(std::span<float> gate, std::span<const float> up) {
   float* g = gate.data();
   const float* u = up.data();
   const std::size_t n = gate.size();
-#pragma omp parallel for simd schedule(static) if (n > 65536)
+#pragma omp parallel for simd schedule(static) if (n >= kParallelElementwiseMinValues)
   for (std::size_t i = 0; i < n; ++i) g[i] = g[i] / (1.0f + fast_exp(-g[i])) * u[i];
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "swan/core/error.h"
+#include "swan/inference/parallel_threshold.h"
 
 namespace swan::inference {
 
@@ -12,7 +13,7 @@ void rms_norm(std::span<const float> x, std::span<const float> weight, float eps
   SWAN_CHECK(width > 0 && x.size() % width == 0 && out.size() == x.size(), "rms_norm: {} values, width {}", x.size(),
              width);
   const std::size_t rows = x.size() / width;
-#pragma omp parallel for schedule(static) if (rows * width > 16384)
+#pragma omp parallel for schedule(static) if (rows * width >= kParallelElementwiseMinValues)
   for (std::size_t r = 0; r < rows; ++r) {
     const float* in = x.data() + r * width;
     float* y = out.data() + r * width;

@@ -5,6 +5,7 @@
 #include <numbers>
 
 #include "swan/core/error.h"
+#include "swan/inference/parallel_threshold.h"
 
 namespace swan::inference {
 
@@ -66,7 +67,7 @@ void apply_rope(const RopeTable& table, std::span<float> x, std::size_t tokens, 
   const std::size_t head_dim = 2 * half;
   SWAN_CHECK(tokens <= table.tokens && x.size() == tokens * heads * head_dim, "apply_rope: {} values for {}x{}x{}",
              x.size(), tokens, heads, head_dim);
-#pragma omp parallel for schedule(static) if (x.size() > 16384)
+#pragma omp parallel for schedule(static) if (x.size() >= kParallelElementwiseMinValues)
   for (std::size_t t = 0; t < tokens; ++t) {
     const float* cos = table.cos.data() + t * half;
     const float* sin = table.sin.data() + t * half;

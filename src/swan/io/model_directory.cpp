@@ -11,17 +11,6 @@
 namespace swan {
 namespace fs = std::filesystem;
 
-nlohmann::ordered_json read_json_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot open {}", path.string());
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  try {
-    return nlohmann::ordered_json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    fail("{} is not valid JSON: {}", path.string(), e.what());
-  }
-}
-
 namespace {
 
 bool is_safetensors_file(const fs::directory_entry& entry) {

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "swan/io/json_reader.h"  // read_json_file, which used to live here
 #include "swan/io/safetensors.h"
 
 namespace swan {
@@ -52,7 +53,5 @@ class ModelDirectory {
   bool has_index_ = false;
 };
 
-// Parses a JSON file, throwing swan::Error with the path and the parser's position on failure.
-nlohmann::ordered_json read_json_file(const std::filesystem::path& path);
 
 }  // namespace swan

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "swan/core/error.h"
+#include "swan/io/json_reader.h"
 
 namespace swan {
 namespace {
@@ -101,6 +102,7 @@ SafetensorsHeader parse_safetensors_header(std::span<const std::byte> file_bytes
 
   const char* text = reinterpret_cast<const char*>(file_bytes.data() + 8);
   nlohmann::ordered_json header;
+  check_json_limits(std::string_view(text, header_size), fmt::format("{}: header", label));
   try {
     // nlohmann validates UTF-8 in strings while parsing.
     header = nlohmann::ordered_json::parse(text, text + header_size);

@@ -5,6 +5,8 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -35,6 +37,21 @@ std::int64_t product(const std::vector<std::int64_t>& shape) {
 std::string shape_text(const std::vector<std::int64_t>& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
 
 bool valid_bits(int b) { return b == 2 || b == 3 || b == 4 || b == 5 || b == 6 || b == 8; }
+
+// A JSON integer that fits an int, or nullopt (not an integer, or out of range): 2^32 + 4
+// must not read as 4 the way json::get<int>() truncates it.
+std::optional<int> json_int(const nlohmann::ordered_json& value) {
+  if (value.is_number_unsigned()) {
+    const auto v = value.get<std::uint64_t>();
+    if (v <= static_cast<std::uint64_t>(std::numeric_limits<int>::max())) return static_cast<int>(v);
+    return std::nullopt;
+  }
+  if (value.is_number_integer()) {
+    const auto v = value.get<std::int64_t>();
+    if (v >= std::numeric_limits<int>::min() && v <= std::numeric_limits<int>::max()) return static_cast<int>(v);
+  }
+  return std::nullopt;
+}
 bool valid_group(int g) { return g == 32 || g == 64 || g == 128; }
 
 // The quantization settings a module gets at load time.
@@ -131,11 +148,12 @@ class Inspector {
       return;
     }
     has_quantization_ = true;
-    if (q->contains("bits") && (*q)["bits"].is_number_integer()) global_.bits = (*q)["bits"].get<int>();
-    else violation("config.json: quantization.bits is missing or not an integer");
-    if (q->contains("group_size") && (*q)["group_size"].is_number_integer())
-      global_.group_size = (*q)["group_size"].get<int>();
-    else violation("config.json: quantization.group_size is missing or not an integer");
+    const auto bits = q->contains("bits") ? json_int((*q)["bits"]) : std::nullopt;
+    if (bits) global_.bits = *bits;
+    else violation("config.json: quantization.bits is missing or not an integer in range");
+    const auto group_size = q->contains("group_size") ? json_int((*q)["group_size"]) : std::nullopt;
+    if (group_size) global_.group_size = *group_size;
+    else violation("config.json: quantization.group_size is missing or not an integer in range");
     if (q->contains("mode") && (*q)["mode"].is_string()) global_.mode = (*q)["mode"].get<std::string>();
     if (global_.mode != "affine")
       violation(fmt::format("config.json: quantization mode '{}' is not checked by swan (affine only)", global_.mode));
@@ -155,8 +173,8 @@ class Inspector {
       // Missing keys take the layer defaults (64, 4, affine), not the globals.
       ModuleQuant m{4, 64, "affine", true};
       for (const auto& [k, v] : value.items()) {
-        if (k == "bits" && v.is_number_integer()) m.bits = v.get<int>();
-        else if (k == "group_size" && (v.is_number_integer() || v.is_null())) m.group_size = v.is_null() ? 64 : v.get<int>();
+        if (k == "bits" && json_int(v)) m.bits = *json_int(v);
+        else if (k == "group_size" && (json_int(v) || v.is_null())) m.group_size = v.is_null() ? 64 : *json_int(v);
         else if (k == "mode" && v.is_string()) m.mode = v.get<std::string>();
         else if (k == "quantize_input") continue;
         else violation(fmt::format("config.json: quantization override '{}' has an invalid entry \"{}\": {} "
@@ -213,6 +231,8 @@ class Inspector {
     s.bits = q.bits;
     s.group_size = q.group_size;
     s.bytes = weight->info->nbytes + scales->info->nbytes + biases->info->nbytes;
+    // Unsupported settings were reported by read_quantization(); shapes cannot be read with them.
+    if (!valid_bits(q.bits) || !valid_group(q.group_size)) return;
     const std::int64_t in = ws.back() * 32 / q.bits;
     const std::string where = q.from_override ? "its override" : "the global setting (no override)";
     if (ws.back() * 32 % q.bits != 0 || in != ss.back() * q.group_size) {

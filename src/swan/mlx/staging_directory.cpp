@@ -8,6 +8,8 @@
 #include <cerrno>
 
 #include <atomic>
+#include <charconv>
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <system_error>
@@ -35,20 +37,32 @@ fs::path sibling(const fs::path& out, const char* tag) {
 // directory carries its PID; once that process is gone, the next run into the same OUT_DIR
 // removes the leftover so debris never accumulates.
 void remove_abandoned_siblings(const fs::path& out) {
-  const std::string prefix = fmt::format(".{}.swan-", out.filename().string());
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(out.parent_path(), ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind(prefix, 0) != 0) continue;
-    const auto dash = name.find('-', name.find("swan-") + 5);
-    if (dash == std::string::npos) continue;
-    const pid_t pid = static_cast<pid_t>(std::atol(name.c_str() + dash + 1));
-    if (pid <= 0 || pid == ::getpid() || (::kill(pid, 0) == 0 || errno != ESRCH)) continue;
+    const auto pid = staging_owner_pid(entry.path().filename().string(), out.filename().string());
+    if (!pid || *pid == ::getpid() || (::kill(*pid, 0) == 0 || errno != ESRCH)) continue;
     std::error_code ignored;
     fs::remove_all(entry.path(), ignored);
   }
 }
 }  // namespace
+
+std::optional<pid_t> staging_owner_pid(std::string_view name, std::string_view out_name) {
+  // ".<out_name>.swan-<tmp|old>-<pid>-<counter>", as sibling() writes it. The PID is read
+  // after this exact prefix, so an OUT_DIR whose own name contains "swan-" parses the same.
+  const std::string head = fmt::format(".{}.", out_name);
+  if (!name.starts_with(head)) return std::nullopt;
+  name.remove_prefix(head.size());
+  if (!name.starts_with("swan-tmp-") && !name.starts_with("swan-old-")) return std::nullopt;
+  name.remove_prefix(std::string_view("swan-tmp-").size());
+  pid_t pid = 0;
+  const auto [end, error] = std::from_chars(name.data(), name.data() + name.size(), pid);
+  if (error != std::errc{} || pid <= 0 || end == name.data() + name.size() || *end != '-') return std::nullopt;
+  std::uint64_t counter = 0;
+  const auto [counter_end, counter_error] = std::from_chars(end + 1, name.data() + name.size(), counter);
+  if (counter_error != std::errc{} || counter_end != name.data() + name.size()) return std::nullopt;
+  return pid;
+}
 
 StagingDirectory::StagingDirectory(const fs::path& out_dir, const fs::path& input_dir, bool force) {
   std::error_code ec;

@@ -6,9 +6,18 @@
 // it is never the input model directory (or inside it, or around it).
 #pragma once
 
+#include <sys/types.h>
+
 #include <filesystem>
+#include <optional>
+#include <string_view>
 
 namespace swan::mlx {
+
+// The PID that owns a hidden sibling `name` of OUT_DIR `out_name` (".<out>.swan-tmp-<pid>-<n>"
+// or ".<out>.swan-old-<pid>-<n>"), or nullopt if `name` is not one. A sibling whose owner is
+// gone is debris of a killed run; the next run into the same OUT_DIR removes it.
+std::optional<pid_t> staging_owner_pid(std::string_view name, std::string_view out_name);
 
 class StagingDirectory {
  public:

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "swan/core/bounded_decimal.h"
 #include "swan/core/error.h"
 
 namespace swan::model {
@@ -64,11 +65,14 @@ std::optional<ExpertTensor> parse_expert_tensor(std::string_view name) {
   std::string_view rest = name.substr(at + marker.size());  // "<E>.<proj>.weight"
   const auto dot = rest.find('.');
   if (dot == 0 || dot == std::string_view::npos) return std::nullopt;
-  int expert = 0;
-  for (char c : rest.substr(0, dot)) {
-    if (c < '0' || c > '9') return std::nullopt;
-    expert = expert * 10 + (c - '0');
-  }
+  const std::string_view digits = rest.substr(0, dot);
+  if (digits.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+  constexpr std::int64_t kMaxExpert = 1'000'000;  // real MoE models have at most a few hundred
+  const auto parsed = parse_bounded_decimal(digits, kMaxExpert);
+  if (!parsed)
+    fail("tensor '{}': expert number {} is out of range (at most {}); the checkpoint's tensor names are damaged", name,
+         digits.substr(0, 32), kMaxExpert);
+  const int expert = static_cast<int>(*parsed);
   const std::string_view projection = rest.substr(dot + 1);  // "<proj>.weight"
   if (projection.find('.') != projection.rfind('.')) return std::nullopt;  // deeper nesting: not an expert Linear
   return ExpertTensor{std::string(name.substr(0, at)) + ".switch_mlp." + std::string(projection), expert};

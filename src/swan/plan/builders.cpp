@@ -11,10 +11,10 @@
 
 namespace swan::plan {
 
-QuantPlan uniform_plan(std::span<const PlanTarget> targets, int bits, int group_size) {
+QuantPlan uniform_plan(std::span<const PlanTarget> targets, int bits, int group_size, GroupSizeFallback fallback) {
   const QuantDecision decision = QuantDecision::quantized(bits, group_size);
   QuantPlan plan("uniform", decision);
-  for (const auto& target : targets) plan.set(target, decision, "uniform");
+  for (const auto& target : targets) plan.set(target, decision, "uniform", fallback);
   return plan;
 }
 
@@ -128,7 +128,9 @@ QuantPlan mixed_recipe_plan(std::span<const PlanTarget> targets, std::string_vie
     const bool layer_projection =
         target.name.find("v_proj") != std::string::npos || target.name.find("down_proj") != std::string::npos;
     const bool high_bits = target.name.find("lm_head") != std::string::npos || (layer_projection && more_bits(index));
-    plan.set(target, QuantDecision::quantized(high_bits ? high : low, group_size), std::string(recipe));
+    // Like mlx_lm: a matrix the group size does not divide stays float.
+    plan.set(target, QuantDecision::quantized(high_bits ? high : low, group_size), std::string(recipe),
+             GroupSizeFallback::keep_float);
   }
   return plan;
 }

@@ -14,8 +14,11 @@
 
 namespace swan::plan {
 
-// Every target at `bits`/`group_size` (mlx_lm.convert -q --q-bits B --q-group-size G).
-QuantPlan uniform_plan(std::span<const PlanTarget> targets, int bits, int group_size);
+// Every target at `bits`/`group_size`. By default exactly what mlx_lm.convert -q --q-bits B
+// --q-group-size G writes: a target whose last dimension is not a multiple of the group size
+// stays float; GroupSizeFallback::smaller_groups quantizes it with a smaller group instead.
+QuantPlan uniform_plan(std::span<const PlanTarget> targets, int bits, int group_size,
+                       GroupSizeFallback fallback = GroupSizeFallback::keep_float);
 
 // No quantization: every target kept float (a plain dtype conversion).
 QuantPlan float_plan(std::span<const PlanTarget> targets);

@@ -38,9 +38,10 @@ std::string TensorPlan::fallback_note() const {
                      to_string(decision), to_string(requested));
 }
 
-QuantDecision fit_group_size(QuantDecision requested, std::int64_t last_dim) {
+QuantDecision fit_group_size(QuantDecision requested, std::int64_t last_dim, GroupSizeFallback fallback) {
   if (!requested.is_quantized()) return requested;
-  for (int group_size = requested.group_size; group_size >= 32; group_size /= 2)
+  const int smallest = fallback == GroupSizeFallback::smaller_groups ? 32 : requested.group_size;
+  for (int group_size = requested.group_size; group_size >= smallest; group_size /= 2)
     if (last_dim > 0 && last_dim % group_size == 0) return {requested.bits, group_size};
   return QuantDecision::keep_float();
 }
@@ -49,7 +50,8 @@ QuantPlan::QuantPlan(std::string method, QuantDecision defaults) : method_(std::
   if (defaults.is_quantized()) QuantDecision::quantized(defaults.bits, defaults.group_size);  // validate
 }
 
-const TensorPlan& QuantPlan::set(const PlanTarget& target, QuantDecision requested, std::string reason) {
+const TensorPlan& QuantPlan::set(const PlanTarget& target, QuantDecision requested, std::string reason,
+                                  GroupSizeFallback fallback) {
   if (requested.is_quantized()) QuantDecision::quantized(requested.bits, requested.group_size);
   if (target.shape.size() < 2 && requested.is_quantized())
     fail("tensor '{}' has {} dimension(s); only tensors with 2 or more can be quantized", target.name,
@@ -58,7 +60,7 @@ const TensorPlan& QuantPlan::set(const PlanTarget& target, QuantDecision request
                    target.shape,
                    target.sources.empty() ? std::vector<std::string>{target.name} : target.sources,
                    requested,
-                   fit_group_size(requested, target.shape.empty() ? 0 : target.shape.back()),
+                   fit_group_size(requested, target.shape.empty() ? 0 : target.shape.back(), fallback),
                    std::move(reason)};
   if (auto it = index_.find(target.name); it != index_.end()) {
     tensors_[it->second] = std::move(entry);

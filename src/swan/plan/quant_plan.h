@@ -10,7 +10,8 @@
 //
 // Group-size fallback (MLX needs the last dim divisible by the group size): when it is
 // not, the next smaller group size is tried (128 → 64 → 32); if none divides, the tensor
-// is kept float. The requested and the final decision are both kept, so summaries can
+// is kept float. mlx_lm's uniform -q never tries smaller groups (it keeps such a layer
+// float), so a plan that must match it asks for GroupSizeFallback::keep_float. The requested and the final decision are both kept, so summaries can
 // report every fallback. The plan does not read tensors: it only needs names and shapes.
 #pragma once
 
@@ -61,8 +62,14 @@ struct TensorPlan {
   std::int64_t num_elements() const;
 };
 
+enum class GroupSizeFallback {
+  smaller_groups,  // 128 → 64 → 32, then float (swan's own choice: SWAN mode, planner)
+  keep_float,      // float at once, as mlx_lm.convert -q does
+};
+
 // The fallback rule above, applied to one tensor's last dimension.
-QuantDecision fit_group_size(QuantDecision requested, std::int64_t last_dim);
+QuantDecision fit_group_size(QuantDecision requested, std::int64_t last_dim,
+                             GroupSizeFallback fallback = GroupSizeFallback::smaller_groups);
 
 class QuantPlan {
  public:
@@ -75,7 +82,8 @@ class QuantPlan {
   bool quantizes() const { return defaults_.is_quantized(); }
 
   // Adds (or replaces) the decision for `target`, applying the group-size fallback.
-  const TensorPlan& set(const PlanTarget& target, QuantDecision requested, std::string reason);
+  const TensorPlan& set(const PlanTarget& target, QuantDecision requested, std::string reason,
+                        GroupSizeFallback fallback = GroupSizeFallback::smaller_groups);
 
   const std::vector<TensorPlan>& tensors() const { return tensors_; }
   const TensorPlan* find(std::string_view name) const;
