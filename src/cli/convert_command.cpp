@@ -73,7 +73,7 @@ void add_convert_command(CLI::App& app) {
       analysis_progress.finish();
       plan = plan::swan_plan(targets, plan::manifest_decisions(manifest));
     } else if (uniform_flags || opts->method == "uniform") {
-      plan = plan::uniform_plan(targets, opts->bits ? opts->bits : 4, opts->group_size ? opts->group_size : 64);
+      plan = mlx::mlx_lm_uniform_plan(source, opts->bits ? opts->bits : 4, opts->group_size ? opts->group_size : 64);
     } else {
       plan = plan::float_plan(targets);
     }
