@@ -46,7 +46,10 @@ std::vector<ExpectedParameter> mlx_lm_parameters(const ModelConfig& c, bool tied
       list.add(attention + ".q_norm.weight", {c.head_dim});
       list.add(attention + ".k_norm.weight", {c.head_dim});
     }
-    if (!c.is_moe_layer(i)) {
+    // mlx_lm's qwen2_moe makes every layer sparse (it reads neither decoder_sparse_step nor
+    // mlp_only_layers); its qwen3_moe honours both, mixtral has no dense layers.
+    const bool sparse = c.architecture == Architecture::Qwen2Moe || c.is_moe_layer(i);
+    if (!sparse) {
       list.swiglu(layer + ".mlp", hidden, c.intermediate_size, c.mlp_bias);
       continue;
     }
