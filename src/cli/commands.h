@@ -12,6 +12,7 @@ void add_convert_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_plan_command(CLI::App& app);
+void add_generate_command(CLI::App& app);
 
 // Exit code a command's callback sets for the process (0 unless it says otherwise).
 int& exit_code();

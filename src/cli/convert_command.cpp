@@ -106,9 +106,9 @@ void add_convert_command(CLI::App& app) {
       }
       plan = plan::mixed_recipe_plan(targets, opts->quant_predicate, opts->group_size ? opts->group_size : 64);
     } else if (uniform_flags || opts->method == "uniform") {
-      plan = plan::uniform_plan(targets, opts->bits ? opts->bits : 4, opts->group_size ? opts->group_size : 64,
-                                opts->smaller_groups ? plan::GroupSizeFallback::smaller_groups
-                                                     : plan::GroupSizeFallback::keep_float);
+      plan = mlx::mlx_lm_uniform_plan(source, opts->bits ? opts->bits : 4, opts->group_size ? opts->group_size : 64,
+                                      opts->smaller_groups ? plan::GroupSizeFallback::smaller_groups
+                                                           : plan::GroupSizeFallback::keep_float);
     } else {
       plan = plan::float_plan(targets);
     }

@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
       "  swan convert MODEL_DIR -o OUT_DIR --method swan\n"
       "  swan convert MODEL_DIR -o OUT_DIR --target-bpw 4.5  # bits per tensor under a byte budget\n"
       "  swan inspect OUT_DIR                         # what was written, and is it loadable\n"
-      "  swan eval kld MODEL_DIR OUT_DIR --text FILE  # what the quantization cost\n",
+      "  swan eval kld MODEL_DIR OUT_DIR --text FILE  # what the quantization cost\n"
+      "  swan generate OUT_DIR --prompt TEXT          # see it talk\n",
       "swan"};
   app.set_version_flag("--version", std::string("swan ") + SWAN_VERSION);
   app.require_subcommand(1);
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
   swan::cli::add_convert_command(app);
   swan::cli::add_inspect_command(app);
   swan::cli::add_eval_command(app);
+  swan::cli::add_generate_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

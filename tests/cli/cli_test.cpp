@@ -219,6 +219,31 @@ TEST(Cli, KldOfAModelAgainstItselfIsExactlyZero) {
   EXPECT_EQ(json["ln_ppl_ratio"].get<double>(), 0.0);
 }
 
+// An MoE model and its 4-bit conversion: eval accepts both and reports, per MoE layer, the
+// tokens whose experts changed; against itself nothing changes.
+TEST(Cli, KldOfAnMoeQuantizationReportsExpertSetChanges) {
+  test::ScratchDir dir;
+  const std::string base = test::shared_path("models/moe-tiny-qwen3").string();
+  ASSERT_EQ(swan({"convert", base, "-o", (dir / "q4").string(), "-q", "--quiet"}).exit_code, 0);
+  auto kld = [&](const std::string& model) {
+    const auto result = swan({"eval", "kld", base, model, "--text", eval_text(), "--ctx", "128", "--chunks", "3",
+                              "--json", "--quiet", "--threads", "1"});
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    return nlohmann::json::parse(result.out);
+  };
+  const auto same = kld(base);
+  ASSERT_EQ(same["expert_set_changed"].size(), 2u);  // layers 0 and 2; layer 1 is dense
+  EXPECT_EQ(same["expert_set_changed"][1]["layer"], 2);
+  EXPECT_EQ(same["expert_set_changed"][0]["fraction"].get<double>(), 0.0);
+  EXPECT_EQ(same["expert_set_changed"][0]["tokens"], 3 * 128);
+  const auto quantized = kld((dir / "q4").string());
+  EXPECT_GT(quantized["kld_mean"].get<double>(), 0.0);
+  for (const auto& layer : quantized["expert_set_changed"]) {
+    EXPECT_GT(layer["fraction"].get<double>(), 0.0);
+    EXPECT_LT(layer["fraction"].get<double>(), 1.0);
+  }
+}
+
 TEST(Cli, EightBitCostsLessThanFourBitWhichCostsLessThanTwoBit) {
   test::ScratchDir dir;
   std::vector<double> kld;

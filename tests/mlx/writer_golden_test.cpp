@@ -3,6 +3,8 @@
 // (parsed), index totals and weight_map keys, safetensors metadata.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <regex>
 
 #include "mlx/directory_util.h"
@@ -186,6 +188,58 @@ TEST(MlxInspect, FlagsQuantizedTensorsTheConfigMarksFalse) {
   const auto report = inspect_directory(scratch / "dir");
   expect_violation(report, "marks it false");
   expect_violation(report, "\"scale\"");
+}
+
+// The tiny MoE fixtures against what mlx_lm.convert -q (4-bit g64) writes for them
+// (shared/golden/moe): Mixtral's experts renamed w1/w3/w2 -> gate/up/down_proj, Qwen3-MoE's
+// routers at 8-bit g64 as its quant_predicate decides.
+void expect_moe_same_as_mlx_lm(const std::string& model) {
+  test::ScratchDir scratch;
+  const ModelDirectory source(test::shared_path("models/" + model));
+  const auto plan = mlx_lm_uniform_plan(source, 4, 64);
+  write_mlx_model(source, plan, scratch / "out");
+  expect_same_as_mlx_lm(scratch / "out", test::shared_path("golden/moe/" + model + "/mlx_lm_q4_g64"));
+  const auto report = inspect_directory(scratch / "out");
+  EXPECT_TRUE(report.ok()) << (report.violations.empty() ? "" : report.violations.front());
+}
+
+TEST(MlxWriterGolden, MixtralMoeUniformQ4G64) { expect_moe_same_as_mlx_lm("moe-tiny-mixtral"); }
+TEST(MlxWriterGolden, Qwen3MoeUniformQ4G64RoutersAt8Bits) { expect_moe_same_as_mlx_lm("moe-tiny-qwen3"); }
+
+TEST(MlxInspect, AcceptsMlxLmMoeOutputs) {
+  for (const char* model : {"moe-tiny-qwen3", "moe-tiny-mixtral"}) {
+    const auto report = inspect_directory(test::shared_path(std::string("golden/moe/") + model + "/mlx_lm_q4_g64"));
+    EXPECT_TRUE(report.ok()) << model << ": " << (report.violations.empty() ? "" : report.violations[0]);
+  }
+}
+
+// What swan wrote for Mixtral before its experts took mlx_lm's names: mlx_lm refuses it
+// ("parameters not in model"), so inspect must too, naming each stray and each missing tensor.
+TEST(MlxInspect, FlagsExpertNamesMlxLmsMixtralDoesNotDeclare) {
+  test::ScratchDir scratch;
+  test::copy_with_edit(test::shared_path("golden/moe/moe-tiny-mixtral/mlx_lm_q4_g64"), scratch / "dir",
+                       [](auto& tensors) {
+                         for (int layer = 0; layer < 2; ++layer)
+                           for (const char* part : {"weight", "scales", "biases"}) {
+                             const std::string prefix = fmt::format("model.layers.{}.block_sparse_moe.switch_mlp.", layer);
+                             auto node = tensors.extract(prefix + "gate_proj." + part);
+                             node.key() = prefix + "w1." + part;
+                             tensors.insert(std::move(node));
+                           }
+                       });
+  const auto report = inspect_directory(scratch / "dir");
+  expect_violation(report, "'model.layers.0.block_sparse_moe.switch_mlp.w1.weight' is not a parameter of mlx_lm's mixtral");
+  expect_violation(report, "'model.layers.1.block_sparse_moe.switch_mlp.gate_proj.weight' is missing");
+  EXPECT_EQ(report.violations.size(), 4u);
+}
+
+TEST(MlxInspect, FlagsAMissingNorm) {
+  test::ScratchDir scratch;
+  test::copy_with_edit(fixture("qwen2_tied_uniform_q4g64/mlx_lm_output"), scratch / "dir",
+                       [](auto& tensors) { tensors.erase("model.layers.1.input_layernorm.weight"); });
+  const auto report = inspect_directory(scratch / "dir");
+  expect_violation(report, "'model.layers.1.input_layernorm.weight' is missing");
+  EXPECT_EQ(report.violations.size(), 1u);
 }
 
 }  // namespace

@@ -134,11 +134,63 @@ TEST(Architecture, ErrorsNameTheKeyAndTheFile) {
   EXPECT_NE(error_of(qwen3).find("head_dim"), std::string::npos);
 }
 
-TEST(Architecture, MixtureOfExpertsAndUnknownTypesAreRejectedClearly) {
-  for (const char* type : {"qwen3_moe", "qwen2_moe", "mixtral"}) {
+TEST(Architecture, Qwen3MoeTinyConfig) {
+  const ModelConfig c = load_model_config(test::shared_path("models/moe-tiny-qwen3"));
+  EXPECT_EQ(c.architecture, Architecture::Qwen3Moe);
+  EXPECT_TRUE(c.qk_norm);
+  EXPECT_FALSE(c.qkv_bias);
+  EXPECT_FALSE(c.tie_word_embeddings);
+  EXPECT_EQ(c.head_dim, 32);
+  EXPECT_EQ(c.moe.num_experts, 8);
+  EXPECT_EQ(c.moe.experts_per_token, 2);
+  EXPECT_EQ(c.moe.expert_intermediate_size, 128);
+  EXPECT_EQ(c.intermediate_size, 192);  // the dense layer's
+  EXPECT_TRUE(c.moe.normalize_top_k);
+  EXPECT_EQ(c.moe.block, "mlp");
+  // "mlp_only_layers": [1], decoder_sparse_step 1.
+  EXPECT_TRUE(c.is_moe_layer(0));
+  EXPECT_FALSE(c.is_moe_layer(1));
+  EXPECT_TRUE(c.is_moe_layer(2));
+}
+
+TEST(Architecture, MixtralTinyConfig) {
+  const ModelConfig c = load_model_config(test::shared_path("models/moe-tiny-mixtral"));
+  EXPECT_EQ(c.architecture, Architecture::Mixtral);
+  EXPECT_EQ(c.head_dim, 32);  // hidden 128 / 4 heads; Mixtral configs have no head_dim
+  EXPECT_FALSE(c.tie_word_embeddings);
+  EXPECT_EQ(c.moe.num_experts, 8);
+  EXPECT_EQ(c.moe.expert_intermediate_size, 192);
+  EXPECT_TRUE(c.moe.normalize_top_k);
+  EXPECT_EQ(c.moe.block, "block_sparse_moe");
+  EXPECT_TRUE(c.is_moe_layer(0));
+  EXPECT_TRUE(c.is_moe_layer(1));
+}
+
+TEST(Architecture, Qwen2MoeSharedExpertAndSparseStep) {
+  Json config = minimal("qwen2_moe");
+  config["num_experts"] = 4;
+  config["num_experts_per_tok"] = 2;
+  config["moe_intermediate_size"] = 32;
+  config["shared_expert_intermediate_size"] = 96;
+  config["decoder_sparse_step"] = 2;
+  const ModelConfig c = parse_model_config(config, "test/config.json");
+  EXPECT_TRUE(c.qkv_bias);
+  EXPECT_FALSE(c.moe.normalize_top_k);  // transformers' default
+  EXPECT_EQ(c.moe.shared_expert_intermediate_size, 96);
+  EXPECT_FALSE(c.is_moe_layer(0));
+  EXPECT_TRUE(c.is_moe_layer(1));
+  config.erase("shared_expert_intermediate_size");
+  EXPECT_NE(error_of(config).find("shared_expert_intermediate_size"), std::string::npos);
+  config["shared_expert_intermediate_size"] = 96;
+  config["num_experts_per_tok"] = 5;
+  EXPECT_NE(error_of(config).find("exceeds"), std::string::npos);
+}
+
+TEST(Architecture, OtherMixtureOfExpertsAndUnknownTypesAreRejectedClearly) {
+  for (const char* type : {"deepseek_v3", "dbrx", "olmoe"}) {
     const std::string message = error_of(minimal(type));
     EXPECT_NE(message.find("mixture-of-experts"), std::string::npos) << type << ": " << message;
-    EXPECT_NE(message.find("not support yet"), std::string::npos) << message;
+    EXPECT_NE(message.find("qwen3_moe"), std::string::npos) << message;  // says what is supported
   }
   Json experts = minimal("llama");
   experts["num_local_experts"] = 8;

@@ -68,6 +68,28 @@ TEST(MlxNaming, ExpertNumbersOutOfRangeAreErrors) {
   }
 }
 
+TEST(MlxNaming, MixtralExpertsTakeMlxLmProjectionNames) {
+  // HF MixtralBlockSparseTop2MLP: w1 = gate, w3 = up, w2 = down; mlx_lm's sanitize renames them.
+  const std::pair<const char*, const char*> cases[] = {{"w1", "gate_proj"}, {"w2", "down_proj"}, {"w3", "up_proj"}};
+  for (const auto& [hf, mlx] : cases) {
+    auto e = parse_expert_tensor(std::string("model.layers.1.block_sparse_moe.experts.3.") + hf + ".weight");
+    ASSERT_TRUE(e.has_value()) << hf;
+    EXPECT_EQ(e->stacked_name, std::string("model.layers.1.block_sparse_moe.switch_mlp.") + mlx + ".weight");
+    EXPECT_EQ(e->expert, 3);
+  }
+}
+
+TEST(MlxNaming, Qwen3MoePredicateKeepsRoutersAt8Bits) {
+  const auto router = mlx_lm_predicate_decision("qwen3_moe", "model.layers.0.mlp.gate");
+  ASSERT_TRUE(router.has_value());
+  EXPECT_EQ(router->bits, 8);
+  EXPECT_EQ(router->group_size, 64);
+  EXPECT_FALSE(mlx_lm_predicate_decision("qwen3_moe", "model.layers.0.mlp.gate_proj").has_value());
+  EXPECT_FALSE(mlx_lm_predicate_decision("qwen3_moe", "model.layers.0.mlp.switch_mlp.gate_proj").has_value());
+  EXPECT_FALSE(mlx_lm_predicate_decision("mixtral", "model.layers.0.block_sparse_moe.gate").has_value());
+  EXPECT_FALSE(mlx_lm_predicate_decision("qwen2_moe", "model.layers.0.mlp.gate").has_value());
+}
+
 TEST(MlxNaming, ParametersDropStackAndKeepOrder) {
   const std::vector<SourceTensor> sources = {
       {"model.embed_tokens.weight", {256, 64}},

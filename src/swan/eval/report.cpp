@@ -45,6 +45,9 @@ std::string kl_divergence_text(const KldReport& report) {
   out += fmt::format("KLD p99.9          = {:.5g}\n", s.kld_p999);
   out += fmt::format("KLD max            = {:.5g}\n", s.kld_max);
   out += fmt::format("top-1 agreement    = {:.3f} ± {:.3f} %\n", s.top1_agreement, s.top1_agreement_stderr);
+  for (const auto& layer : report.expert_set_changes)
+    out += fmt::format("experts changed, layer {:<3} = {:.3f} % of {} tokens\n", layer.layer, 100.0 * layer.fraction(),
+                       layer.tokens);
   return out;
 }
 
@@ -72,6 +75,12 @@ nlohmann::ordered_json kl_divergence_json(const KldReport& report) {
   json["kld_max"] = s.kld_max;
   json["top1_agreement"] = s.top1_agreement;
   json["top1_agreement_stderr"] = s.top1_agreement_stderr;
+  if (!report.expert_set_changes.empty()) {
+    json["expert_set_changed"] = nlohmann::ordered_json::array();
+    for (const auto& layer : report.expert_set_changes)
+      json["expert_set_changed"].push_back(
+          {{"layer", layer.layer}, {"fraction", layer.fraction()}, {"tokens", layer.tokens}});
+  }
   return json;
 }
 

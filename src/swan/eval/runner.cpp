@@ -119,6 +119,10 @@ KldReport run_kl_divergence(const KldRun& run, const RunSettings& settings) {
 
   std::optional<inference::Model> base;
   BaseLogProbsFn base_source;
+  ForwardFn model_forward = forward_of(model);
+  // Both MoE and run side by side: each chunk's routings are compared (the base runs first).
+  RoutingFlipCounter flips;
+  std::vector<inference::LayerRouting> base_routing, model_routing;
   if (reader) {
     reader->check_matches(header);
     base_source = base_from_file(*reader);
@@ -128,7 +132,19 @@ KldReport run_kl_divergence(const KldRun& run, const RunSettings& settings) {
       fail("{} has a vocabulary of {} tokens and {} of {}: KL-divergence needs the same vocabulary",
            run.base_dir->string(), base->vocab_size(), run.model_dir.string(), model.vocab_size());
     }
-    base_source = base_from_model(forward_of(*base), plan, model.vocab_size());
+    if (base->config().is_moe() && model.config().is_moe()) {
+      const auto k = static_cast<std::size_t>(model.config().moe.experts_per_token);
+      base_source = base_from_model(
+          [&](std::span<const std::int32_t> t) { return base->forward(t, nullptr, &base_routing); }, plan,
+          model.vocab_size());
+      model_forward = [&, k](std::span<const std::int32_t> t) {
+        auto logits = model.forward(t, nullptr, &model_routing);
+        flips.add(base_routing, model_routing, k);
+        return logits;
+      };
+    } else {
+      base_source = base_from_model(forward_of(*base), plan, model.vocab_size());
+    }
   }
   std::optional<BaseLogitsWriter> writer;
   if (run.save_base) writer.emplace(*run.save_base, header);
@@ -137,8 +153,9 @@ KldReport run_kl_divergence(const KldRun& run, const RunSettings& settings) {
   const EvalInput input{tokens.tokens, plan, tokens.bos, model.vocab_size()};
   KldReport report;
   report.plan = plan;
-  report.summary = evaluate_kl_divergence(input, base_source, forward_of(model), writer ? &*writer : nullptr,
+  report.summary = evaluate_kl_divergence(input, base_source, model_forward, writer ? &*writer : nullptr,
                                           [&](std::size_t done) { progress.update(done * plan.ctx); });
+  report.expert_set_changes = flips.layers();
   progress.finish();
   if (writer) writer->commit();
   report.seconds = seconds_since(start);

@@ -10,6 +10,7 @@
 #include "swan/eval/chunking.h"
 #include "swan/eval/kl_divergence.h"
 #include "swan/eval/perplexity.h"
+#include "swan/eval/routing_flips.h"
 
 namespace swan::eval {
 
@@ -42,6 +43,9 @@ struct KldRun {
 struct KldReport {
   ChunkPlan plan;
   KldSummary summary;
+  // MoE models run side by side (not with --base-logits): per MoE layer, the tokens whose
+  // expert set changed. Empty otherwise.
+  std::vector<LayerFlips> expert_set_changes;
   double seconds = 0;
 };
 

@@ -58,9 +58,13 @@ void linear(const WeightMatrix& weight, std::span<const float> x, std::size_t to
         weight.read_rows(begin, end, tile);
         w = tile.data();
       }
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(tokens), static_cast<int>(count),
-                  static_cast<int>(cols), 1.0f, x.data(), static_cast<int>(cols), w, static_cast<int>(cols), 0.0f,
-                  y.data() + begin, static_cast<int>(rows));
+      if (tokens == 1)  // decoding: sgemm would re-pack the tile only to use it once (~45 % of a decode step)
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<int>(count), static_cast<int>(cols), 1.0f, w,
+                    static_cast<int>(cols), x.data(), 1, 0.0f, y.data() + begin, 1);
+      else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(tokens), static_cast<int>(count),
+                    static_cast<int>(cols), 1.0f, x.data(), static_cast<int>(cols), w, static_cast<int>(cols), 0.0f,
+                    y.data() + begin, static_cast<int>(rows));
       if (!bias.empty()) {
         for (std::size_t t = 0; t < tokens; ++t) {
           float* out = y.data() + t * rows + begin;

@@ -1,5 +1,5 @@
-// The decoder forward pass: embeddings, N x (attention + SwiGLU MLP) with pre-norm
-// residuals, final norm, output projection.
+// The decoder forward pass: embeddings, N x (attention + SwiGLU MLP or MoE block) with
+// pre-norm residuals, final norm, output projection.
 #include "swan/inference/model.h"
 
 #include <cmath>
@@ -10,6 +10,7 @@
 #include "swan/inference/parallel_threshold.h"
 #include "swan/inference/rms_norm.h"
 #include "swan/inference/rotary_embedding.h"
+#include "swan/inference/swiglu.h"
 #include "swan/inference/vector_math.h"
 
 namespace swan::inference {
@@ -23,15 +24,6 @@ void add_in_place(std::span<float> x, std::span<const float> delta) {
   const std::size_t n = x.size();
 #pragma omp parallel for simd schedule(static) if (n >= kParallelElementwiseMinValues)
   for (std::size_t i = 0; i < n; ++i) out[i] += add[i];
-}
-
-// gate <- silu(gate) * up, silu(g) = g * sigmoid(g).
-void swiglu_in_place(std::span<float> gate, std::span<const float> up) {
-  float* g = gate.data();
-  const float* u = up.data();
-  const std::size_t n = gate.size();
-#pragma omp parallel for simd schedule(static) if (n >= kParallelElementwiseMinValues)
-  for (std::size_t i = 0; i < n; ++i) g[i] = g[i] / (1.0f + fast_exp(-g[i])) * u[i];
 }
 
 }  // namespace
@@ -50,7 +42,14 @@ Model Model::load(const std::filesystem::path& directory) {
   return model;
 }
 
-std::vector<float> Model::forward(std::span<const std::int32_t> tokens) const {
+KvCache Model::make_cache(std::size_t max_entries) const {
+  return KvCache(weights_.layers.size(), static_cast<std::size_t>(config_.kv_dim()), max_entries);
+}
+
+std::vector<float> Model::forward(std::span<const std::int32_t> tokens) const { return forward(tokens, nullptr, nullptr); }
+
+std::vector<float> Model::forward(std::span<const std::int32_t> tokens, KvCache* cache,
+                                  std::vector<LayerRouting>* routing) const {
   const std::size_t n = tokens.size();
   const auto hidden = static_cast<std::size_t>(config_.hidden_size);
   const auto inter = static_cast<std::size_t>(config_.intermediate_size);
@@ -77,10 +76,16 @@ std::vector<float> Model::forward(std::span<const std::int32_t> tokens) const {
     const auto id = static_cast<std::size_t>(tokens[t]);
     weights_.embed_tokens.read_rows(id, id + 1, std::span(x).subspan(t * hidden, hidden));
   }
-  const RopeTable rope = make_rope_table(inverse_frequencies_, n);
+  const std::size_t first_position = cache ? cache->position() : 0;
+  const RopeTable rope = make_rope_table(inverse_frequencies_, n, first_position);
   const AttentionShape shape{n, heads, kv_heads, head_dim};
+  // With nothing cached the prefill's blocked kernel applies; after that, new tokens attend
+  // over the cache.
+  const bool attend_over_cache = cache && cache->make_room(n) > 0;
+  if (routing) routing->assign(weights_.layers.size(), {});
 
-  for (const DecoderLayerWeights& layer : weights_.layers) {
+  for (std::size_t index = 0; index < weights_.layers.size(); ++index) {
+    const DecoderLayerWeights& layer = weights_.layers[index];
     rms_norm(x, layer.input_norm, eps, normed);
     linear(layer.q, normed, n, q, layer.q_bias);
     linear(layer.k, normed, n, k, layer.k_bias);
@@ -91,17 +96,24 @@ std::vector<float> Model::forward(std::span<const std::int32_t> tokens) const {
     }
     apply_rope(rope, q, n, heads);
     apply_rope(rope, k, n, kv_heads);
-    causal_attention(shape, q, k, v, attended);
+    if (cache) cache->append(index, k, v);
+    if (attend_over_cache) cached_attention(shape, q, cache->keys(index), cache->values(index), attended);
+    else causal_attention(shape, q, k, v, attended);
     linear(layer.o, attended, n, delta, layer.o_bias);
     add_in_place(x, delta);
 
     rms_norm(x, layer.post_attention_norm, eps, normed);
-    linear(layer.gate, normed, n, gate, layer.gate_bias);
-    linear(layer.up, normed, n, up, layer.up_bias);
-    swiglu_in_place(gate, up);
-    linear(layer.down, gate, n, delta, layer.down_bias);
+    if (layer.moe) {
+      moe_forward(*layer.moe, config_.moe, normed, n, delta, routing ? &(*routing)[index] : nullptr);
+    } else {
+      linear(layer.gate, normed, n, gate, layer.gate_bias);
+      linear(layer.up, normed, n, up, layer.up_bias);
+      swiglu_in_place(gate, up);
+      linear(layer.down, gate, n, delta, layer.down_bias);
+    }
     add_in_place(x, delta);
   }
+  if (cache) cache->advance(n);
   rms_norm(x, weights_.final_norm, eps, normed);
   std::vector<float> logits(n * vocab_size());
   linear(weights_.output_projection(), normed, n, logits);

@@ -1,6 +1,7 @@
-// A dense Llama-family decoder (Llama, Mistral, Qwen2, Qwen3) ready to run on the CPU:
-// config + located weights (mapped, never expanded) + the forward pass. `swan eval` uses it
-// for perplexity and KL-divergence: one full-sequence forward per window, from position 0.
+// A Llama-family decoder (Llama, Mistral, Qwen2, Qwen3; Qwen2-MoE, Qwen3-MoE, Mixtral) ready
+// to run on the CPU: config + located weights (mapped, never expanded) + the forward pass.
+// `swan eval` runs one full-sequence forward per window, from position 0; `swan generate`
+// continues a sequence held in a KvCache.
 //
 // Numerics: float32 activations throughout; matmuls accumulate in float32 (sgemm). Against
 // a float32 reference of the same weights the logits agree to ~1e-5..1e-4.
@@ -14,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "swan/inference/kv_cache.h"
 #include "swan/inference/model_weights.h"
 #include "swan/io/model_directory.h"
 #include "swan/model/architecture.h"
@@ -43,6 +45,13 @@ class Model {
   // matrix or the shape differs.
   WeightMatrix swap_weight(std::string_view tensor_name, WeightMatrix replacement);
   const std::filesystem::path& directory() const { return directory_->path(); }
+  // The same for tokens continuing the sequence in `cache` (at positions cache->position() ...;
+  // their keys and values are appended), or from position 0 without a cache when it is null.
+  // `routing`, when given, gets one LayerRouting per layer (empty for dense layers).
+  std::vector<float> forward(std::span<const std::int32_t> tokens, KvCache* cache,
+                             std::vector<LayerRouting>* routing) const;
+  // An empty cache for this model; max_entries 0 = unbounded.
+  KvCache make_cache(std::size_t max_entries = 0) const;
 
  private:
   Model() = default;

@@ -1,4 +1,4 @@
-// The tensors of a dense Llama-family decoder, located in an opened model directory: a
+// The tensors of a Llama-family decoder (dense or mixture-of-experts), located in an opened model directory: a
 // HuggingFace checkpoint (F32 / F16 / BF16) or an mlx_lm directory with affine-quantized
 // modules (config.json "quantization"). Matrices stay in the mapped files (WeightMatrix);
 // only the small vectors (norm weights, Linear biases) are copied out as float32.
@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "swan/inference/moe.h"
 #include "swan/inference/quantization_config.h"
 #include "swan/inference/weight_matrix.h"
 #include "swan/io/model_directory.h"
@@ -20,8 +21,9 @@ struct DecoderLayerWeights {
   std::vector<float> q_norm, k_norm;       // [head_dim], Qwen3 only
   WeightMatrix q, k, v, o;
   std::vector<float> q_bias, k_bias, v_bias, o_bias;  // empty when the architecture has none
-  WeightMatrix gate, up, down;
+  WeightMatrix gate, up, down;  // dense MLP (absent in MoE layers)
   std::vector<float> gate_bias, up_bias, down_bias;
+  std::optional<MoeLayerWeights> moe;  // the sparse block of an MoE layer
 };
 
 struct ModelWeights {

@@ -45,7 +45,7 @@ std::vector<float> rope_inverse_frequencies(std::size_t head_dim, double theta, 
   return inverse;
 }
 
-RopeTable make_rope_table(std::span<const float> inverse_frequencies, std::size_t tokens) {
+RopeTable make_rope_table(std::span<const float> inverse_frequencies, std::size_t tokens, std::size_t first_position) {
   RopeTable table;
   table.tokens = tokens;
   table.half = inverse_frequencies.size();
@@ -54,7 +54,7 @@ RopeTable make_rope_table(std::span<const float> inverse_frequencies, std::size_
   for (std::size_t t = 0; t < tokens; ++t) {
     for (std::size_t i = 0; i < table.half; ++i) {
       // The angle is rounded to float32 first, as transformers computes it (position * inv_freq).
-      const float angle = static_cast<float>(t) * inverse_frequencies[i];
+      const float angle = static_cast<float>(first_position + t) * inverse_frequencies[i];
       table.cos[t * table.half + i] = static_cast<float>(std::cos(static_cast<double>(angle)));
       table.sin[t * table.half + i] = static_cast<float>(std::sin(static_cast<double>(angle)));
     }

@@ -15,16 +15,18 @@ namespace swan::inference {
 // inv_freq[i] = 1 / theta^(2i / head_dim), i < head_dim / 2, then scaled per `scaling`.
 std::vector<float> rope_inverse_frequencies(std::size_t head_dim, double theta, const model::RopeScaling& scaling);
 
-// cos / sin of position * inv_freq for positions 0 .. tokens-1: [tokens, head_dim / 2] each.
+// cos / sin of position * inv_freq for positions first_position .. first_position + tokens - 1:
+// [tokens, head_dim / 2] each (row t is position first_position + t).
 struct RopeTable {
   std::size_t tokens = 0;
   std::size_t half = 0;  // head_dim / 2
   std::vector<float> cos;
   std::vector<float> sin;
 };
-RopeTable make_rope_table(std::span<const float> inverse_frequencies, std::size_t tokens);
+RopeTable make_rope_table(std::span<const float> inverse_frequencies, std::size_t tokens,
+                          std::size_t first_position = 0);
 
-// Rotates every head of x ([tokens, heads * head_dim], token t at position t) in place.
+// Rotates every head of x ([tokens, heads * head_dim], token t at the table's row t) in place.
 void apply_rope(const RopeTable& table, std::span<float> x, std::size_t tokens, std::size_t heads);
 
 }  // namespace swan::inference

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "swan/core/error.h"
+#include "swan/model/mlx_naming.h"
 
 namespace swan::mlx {
 
@@ -44,8 +45,11 @@ std::optional<nlohmann::ordered_json> quantization_json(const MlxLayout& layout,
     if (!p.quantizable) continue;
     const std::string module = p.module();
     if (!seen.insert(module).second) continue;
+    const auto predicate = model::mlx_lm_predicate_decision(layout.model_type, module);
     if (!p.decision.is_quantized())
       q[module] = false;
+    else if (predicate && p.decision == plan::QuantDecision::quantized(predicate->bits, predicate->group_size))
+      q[module] = {{"group_size", predicate->group_size}, {"bits", predicate->bits}};  // as the predicate returns it
     else if (plan.list_every_module || p.decision != global)
       q[module] = affine_dict(p.decision);
   }

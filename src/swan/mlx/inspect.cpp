@@ -15,6 +15,7 @@
 #include "swan/io/model_directory.h"
 #include "swan/io/safetensors.h"
 #include "swan/model/architecture.h"
+#include "swan/model/mlx_lm_parameters.h"
 #include "swan/model/mlx_naming.h"
 #include "swan/plan/quant_plan.h"
 
@@ -62,18 +63,6 @@ struct ModuleQuant {
   bool from_override = false;
 };
 
-// Input dimension (last axis) mlx_lm's model has for a module, when the config says so.
-std::optional<std::int64_t> expected_in_dim(const std::optional<model::ModelConfig>& config, const std::string& module) {
-  if (!config) return std::nullopt;
-  const auto leaf = model::parameter_name(module);
-  if (leaf == "embed_tokens" || leaf == "lm_head" || leaf == "q_proj" || leaf == "k_proj" || leaf == "v_proj" ||
-      leaf == "gate_proj" || leaf == "up_proj")
-    return config->hidden_size;
-  if (leaf == "o_proj") return config->q_dim();
-  if (leaf == "down_proj") return config->intermediate_size;
-  return std::nullopt;
-}
-
 class Inspector {
  public:
   explicit Inspector(InspectReport& report) : r_(report) {}
@@ -114,7 +103,15 @@ class Inspector {
       try {
         model_config_ = model::parse_model_config(*config_, (dir / "config.json").string());
       } catch (const Error&) {
-        // Unsupported architecture: shape checks against model dimensions are skipped.
+        // Unsupported architecture: name and shape checks against mlx_lm's model are skipped.
+      }
+      if (model_config_) {
+        try {
+          for (auto& p : model::mlx_lm_parameters(*model_config_, model::ties_word_embeddings(*config_)))
+            expected_.emplace(std::move(p.name), std::move(p.shape));
+        } catch (const Error&) {
+          // No tie_word_embeddings and no mlx_lm default: check_mlx reports it.
+        }
       }
     }
     if (mlx) check_mlx(dir);
@@ -239,10 +236,13 @@ class Inspector {
       violation(fmt::format("'{}': .weight {} and .scales {} do not fit {}-bit g{} from {}; {}", module, shape_text(ws),
                             shape_text(ss), q.bits, q.group_size, where,
                             q.from_override ? "fix the override" : "a per-module override is missing"));
-    } else if (auto expected = expected_in_dim(model_config_, module); expected && *expected != in) {
+    } else if (auto it = expected_.find(module + ".weight"); it != expected_.end() && it->second.back() != in) {
       violation(fmt::format("'{}': .weight {} read as {}-bit (from {}) gives input dim {}, the model has {}; {}", module,
-                            shape_text(ws), q.bits, where, in, *expected,
+                            shape_text(ws), q.bits, where, in, it->second.back(),
                             q.from_override ? "fix the override" : "a per-module override is missing"));
+    } else if (it != expected_.end() && !std::equal(ws.begin(), ws.end() - 1, it->second.begin(), it->second.end() - 1)) {
+      violation(fmt::format("'{}': .weight {} does not have the leading dimensions of mlx_lm's {}", module,
+                            shape_text(ws), shape_text(it->second)));
     }
     auto logical = ws;
     logical.back() = in;
@@ -306,7 +306,34 @@ class Inspector {
     }
     if (tied && !*tied && !find("lm_head.weight"))
       violation("the model does not tie its embeddings but has no lm_head.weight");
+    if (tied && model_config_) check_parameter_names(*tied);
     check_index(dir);
+  }
+
+  // mlx_lm's load_weights is strict: every tensor must be a parameter its model class declares
+  // (packed .scales/.biases aside) and every declared parameter must be present.
+  void check_parameter_names(bool tied) {
+    const std::string model_type(model::architecture_name(model_config_->architecture));
+    for (const auto& [name, found] : tensors_) {
+      const auto param = model::parameter_name(name);
+      if ((param == "scales" || param == "biases") && find(model::module_path(name) + ".scales")) continue;
+      if (name.find("rotary_emb.inv_freq") != std::string::npos || (tied && name.starts_with("lm_head.")))
+        continue;  // reported above
+      auto it = expected_.find(name);
+      if (it == expected_.end()) {
+        violation(fmt::format("'{}' is not a parameter of mlx_lm's {} model (mlx_lm refuses the directory: "
+                              "\"parameters not in model\"); rename or remove it",
+                              name, model_type));
+      } else if (found.info->dtype != DType::U32 && found.info->shape != it->second) {
+        violation(fmt::format("'{}' has shape {}, mlx_lm's {} model has {}", name, shape_text(found.info->shape),
+                              model_type, shape_text(it->second)));
+      }
+    }
+    for (const auto& [name, shape] : expected_)
+      if (!tensors_.contains(name))
+        violation(fmt::format("'{}' is missing: mlx_lm's {} model declares it (mlx_lm refuses the directory: "
+                              "\"missing parameters\")",
+                              name, model_type));
   }
 
   void check_index(const fs::path& dir) {
@@ -345,6 +372,7 @@ class Inspector {
   InspectReport& r_;
   std::optional<nlohmann::ordered_json> config_;
   std::optional<model::ModelConfig> model_config_;
+  std::map<std::string, std::vector<std::int64_t>> expected_;  // mlx_lm's parameters: name -> logical shape
   std::vector<SafetensorsFile> shards_;
   std::map<std::string, Found> tensors_;
   bool has_quantization_ = false;

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "swan/core/error.h"
+#include "swan/plan/builders.h"
 #include "swan/quant/affine.h"
 
 namespace swan::mlx {
@@ -62,6 +63,18 @@ std::vector<plan::PlanTarget> quantizable_targets(const ModelDirectory& source) 
   return targets;
 }
 
+plan::QuantPlan mlx_lm_uniform_plan(const ModelDirectory& source, int bits, int group_size,
+                                     plan::GroupSizeFallback fallback) {
+  const auto targets = quantizable_targets(source);
+  plan::QuantPlan result = plan::uniform_plan(targets, bits, group_size, fallback);
+  const std::string model_type = source.config().value("model_type", std::string{});
+  for (const auto& target : targets)
+    if (auto fixed = model::mlx_lm_predicate_decision(model_type, model::module_path(target.name)))
+      result.set(target, plan::QuantDecision::quantized(fixed->bits, fixed->group_size),
+                 fmt::format("mlx_lm {} quant_predicate", model_type));
+  return result;
+}
+
 std::string shard_file_name(std::size_t index, std::size_t count) {
   if (count == 1) return "model.safetensors";
   return fmt::format("model-{:05d}-of-{:05d}.safetensors", index + 1, count);
@@ -75,6 +88,7 @@ MlxLayout build_layout(const ModelDirectory& source, const plan::QuantPlan& plan
          "Convert from the original HuggingFace model instead",
          source.path().string());
   MlxLayout layout;
+  layout.model_type = config.value("model_type", std::string{});
   layout.tied = model::ties_word_embeddings(config);
   layout.model_dtype = conversion_dtype(config, dtype_override);
 

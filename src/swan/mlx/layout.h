@@ -43,6 +43,7 @@ struct OutputTensor {
 };
 
 struct MlxLayout {
+  std::string model_type;  // config.json model_type: selects mlx_lm's per-model predicate
   bool tied = true;
   std::optional<DType> model_dtype;  // nullopt: source dtypes kept (no torch_dtype, no --dtype)
   std::vector<OutputParameter> parameters;
@@ -59,6 +60,11 @@ std::optional<DType> conversion_dtype(const nlohmann::ordered_json& config, std:
 // The tensors of `source` that mlx_lm could quantize, as plan targets (after dropping and
 // stacking). Needs config.json (tied embeddings).
 std::vector<plan::PlanTarget> quantizable_targets(const ModelDirectory& source);
+
+// What `mlx_lm.convert -q --q-bits B --q-group-size G` quantizes: every target at B-bit gG
+// except where the model's own quant_predicate decides (model::mlx_lm_predicate_decision).
+plan::QuantPlan mlx_lm_uniform_plan(const ModelDirectory& source, int bits, int group_size,
+                                     plan::GroupSizeFallback fallback = plan::GroupSizeFallback::keep_float);
 
 // Builds the layout. Every quantizable parameter must have a plan entry and every plan entry
 // must name a quantizable parameter; throws otherwise (a plan made for another model).

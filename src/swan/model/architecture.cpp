@@ -1,4 +1,4 @@
-// config.json -> ModelConfig for the dense Llama-family decoders.
+// config.json -> ModelConfig for the Llama-family decoders, dense and mixture-of-experts.
 #include "swan/model/architecture.h"
 
 #include <array>
@@ -68,15 +68,19 @@ Architecture parse_architecture(const Json& config, const std::string& label, st
   if (!config.at("model_type").is_string())
     fail("{}: \"model_type\" must be a string, got {}", label, config.at("model_type").dump());
   model_type = config.at("model_type").get<std::string>();
+  if (model_type == "qwen2_moe") return Architecture::Qwen2Moe;
+  if (model_type == "qwen3_moe") return Architecture::Qwen3Moe;
+  if (model_type == "mixtral") return Architecture::Mixtral;
   if (is_mixture_of_experts(model_type, config))
-    fail("{}: model_type \"{}\" is a mixture-of-experts model, which swan's CPU inference (eval) does not "
-         "support yet; only dense llama, mistral, qwen2 and qwen3 models can be evaluated",
+    fail("{}: model_type \"{}\" is a mixture-of-experts model swan cannot run; the supported ones are "
+         "qwen2_moe, qwen3_moe and mixtral (dense: llama, mistral, qwen2, qwen3)",
          label, model_type);
   if (model_type == "llama") return Architecture::Llama;
   if (model_type == "mistral") return Architecture::Mistral;
   if (model_type == "qwen2") return Architecture::Qwen2;
   if (model_type == "qwen3") return Architecture::Qwen3;
-  fail("{}: model_type \"{}\" is not supported for inference (supported: llama, mistral, qwen2, qwen3)", label,
+  fail("{}: model_type \"{}\" is not supported for inference (supported: llama, mistral, qwen2, qwen3, qwen2_moe, "
+       "qwen3_moe, mixtral)", label,
        model_type);
 }
 
@@ -126,6 +130,40 @@ std::optional<DType> parse_torch_dtype(const Json& config, const std::string& la
   fail("{}: \"{}\" is \"{}\"; expected float32, float16 or bfloat16", label, key, name);
 }
 
+MixtureOfExperts parse_mixture_of_experts(const Json& config, Architecture architecture,
+                                          std::int64_t intermediate_size, const std::string& label) {
+  MixtureOfExperts moe;
+  moe.experts_per_token = positive_int(config, "num_experts_per_tok", label);
+  if (architecture == Architecture::Mixtral) {
+    // Mixtral: intermediate_size is each expert's; every layer is sparse.
+    moe.num_experts = positive_int(config, "num_local_experts", label);
+    moe.expert_intermediate_size = intermediate_size;
+    moe.normalize_top_k = true;
+    moe.block = "block_sparse_moe";
+  } else {
+    moe.num_experts = positive_int(config, "num_experts", label);
+    moe.expert_intermediate_size = positive_int(config, "moe_intermediate_size", label);
+    // transformers' defaults: qwen3_moe false, qwen2_moe false (Qwen1.5-MoE checkpoints say false).
+    moe.normalize_top_k = boolean_or(config, "norm_topk_prob", false, label);
+    moe.decoder_sparse_step = positive_int_or(config, "decoder_sparse_step", 1, label);
+    if (has_value(config, "mlp_only_layers")) {
+      const Json& layers = config.at("mlp_only_layers");
+      if (!layers.is_array()) fail("{}: \"mlp_only_layers\" must be a list of layer indices", label);
+      for (const Json& layer : layers) {
+        if (!layer.is_number_integer() || layer.get<std::int64_t>() < 0)
+          fail("{}: \"mlp_only_layers\" holds {}, expected non-negative layer indices", label, layer.dump());
+        moe.mlp_only_layers.push_back(layer.get<std::int64_t>());
+      }
+    }
+    if (architecture == Architecture::Qwen2Moe)
+      moe.shared_expert_intermediate_size = positive_int(config, "shared_expert_intermediate_size", label);
+    moe.block = "mlp";
+  }
+  if (moe.experts_per_token > moe.num_experts)
+    fail("{}: num_experts_per_tok {} exceeds the {} experts", label, moe.experts_per_token, moe.num_experts);
+  return moe;
+}
+
 }  // namespace
 
 std::string_view architecture_name(Architecture architecture) {
@@ -134,6 +172,9 @@ std::string_view architecture_name(Architecture architecture) {
     case Architecture::Mistral: return "mistral";
     case Architecture::Qwen2: return "qwen2";
     case Architecture::Qwen3: return "qwen3";
+    case Architecture::Qwen2Moe: return "qwen2_moe";
+    case Architecture::Qwen3Moe: return "qwen3_moe";
+    case Architecture::Mixtral: return "mixtral";
   }
   return "unknown";
 }
@@ -151,7 +192,7 @@ ModelConfig parse_model_config(const nlohmann::ordered_json& config, const std::
   result.vocab_size = positive_int(config, "vocab_size", label);
   result.max_position_embeddings = positive_int_or(config, "max_position_embeddings", 0, label);
 
-  if (result.architecture == Architecture::Qwen3) {
+  if (result.architecture == Architecture::Qwen3 || result.architecture == Architecture::Qwen3Moe) {
     // mlx_lm's qwen3 requires head_dim (transformers would silently default to 128).
     if (!has_value(config, "head_dim")) fail("{}: qwen3 models need \"head_dim\" in config.json", label);
     result.head_dim = positive_int(config, "head_dim", label);
@@ -175,13 +216,21 @@ ModelConfig parse_model_config(const nlohmann::ordered_json& config, const std::
   // mlx_lm: Llama (and Mistral, which it runs as Llama) and Qwen2 default to tied embeddings;
   // Qwen3 has no default there, transformers' is false.
   result.tie_word_embeddings_explicit = has_value(config, "tie_word_embeddings");
-  result.tie_word_embeddings =
-      boolean_or(config, "tie_word_embeddings", result.architecture != Architecture::Qwen3, label);
+  // The MoE families default to untied (transformers and mlx_lm's qwen2_moe / mixtral).
+  const bool tied_by_default = result.architecture == Architecture::Llama ||
+                               result.architecture == Architecture::Mistral || result.architecture == Architecture::Qwen2;
+  result.tie_word_embeddings = boolean_or(config, "tie_word_embeddings", tied_by_default, label);
 
   const bool attention_bias = boolean_or(config, "attention_bias", false, label);
   switch (result.architecture) {
     case Architecture::Qwen2:  // q/k/v always carry biases, o_proj never
+    case Architecture::Qwen2Moe:
       result.qkv_bias = true;
+      break;
+    case Architecture::Qwen3Moe:  // mlx_lm's qwen3_moe has no attention biases at all
+      result.qk_norm = true;
+      break;
+    case Architecture::Mixtral:
       break;
     case Architecture::Llama:
     case Architecture::Mistral:
@@ -204,7 +253,17 @@ ModelConfig parse_model_config(const nlohmann::ordered_json& config, const std::
     }
   }
   result.torch_dtype = parse_torch_dtype(config, label);
+  if (result.architecture == Architecture::Qwen2Moe || result.architecture == Architecture::Qwen3Moe ||
+      result.architecture == Architecture::Mixtral)
+    result.moe = parse_mixture_of_experts(config, result.architecture, result.intermediate_size, label);
   return result;
+}
+
+bool ModelConfig::is_moe_layer(std::int64_t layer) const {
+  if (!is_moe()) return false;
+  for (auto dense : moe.mlp_only_layers)
+    if (dense == layer) return false;
+  return (layer + 1) % moe.decoder_sparse_step == 0;
 }
 
 ModelConfig load_model_config(const std::filesystem::path& directory) {

@@ -1,5 +1,6 @@
-// The dense decoder architectures swan can run (Llama, Mistral, Qwen2, Qwen3) and their
-// hyper-parameters, parsed from a HuggingFace / mlx_lm config.json. Pure description:
+// The decoder architectures swan can run — dense Llama, Mistral, Qwen2, Qwen3 and the
+// mixture-of-experts Qwen2-MoE, Qwen3-MoE and Mixtral — and their hyper-parameters, parsed
+// from a HuggingFace / mlx_lm config.json. Pure description:
 // no tensors, no math. Defaults follow mlx_lm where it differs from transformers
 // (tie_word_embeddings), because swan's outputs are read by mlx_lm.
 #pragma once
@@ -16,7 +17,7 @@
 
 namespace swan::model {
 
-enum class Architecture { Llama, Mistral, Qwen2, Qwen3 };
+enum class Architecture { Llama, Mistral, Qwen2, Qwen3, Qwen2Moe, Qwen3Moe, Mixtral };
 
 std::string_view architecture_name(Architecture architecture);
 
@@ -30,6 +31,23 @@ struct RopeScaling {
   double low_freq_factor = 1.0;
   double high_freq_factor = 4.0;
   double original_max_position_embeddings = 8192.0;
+};
+
+// The sparse MLP of MoE models: a router ("gate", a Linear hidden -> num_experts) picks
+// experts_per_token experts per token; their SwiGLU outputs are summed, weighted by the
+// softmax of the router logits (renormalised over the picked experts when normalize_top_k).
+struct MixtureOfExperts {
+  std::int64_t num_experts = 0;  // 0: a dense model
+  std::int64_t experts_per_token = 0;
+  std::int64_t expert_intermediate_size = 0;
+  // Mixtral: softmax over the top-k logits, which is the renormalised top-k of the softmax.
+  bool normalize_top_k = false;
+  // Qwen2-MoE: one always-active SwiGLU expert, scaled by sigmoid(shared_expert_gate(x)).
+  std::int64_t shared_expert_intermediate_size = 0;
+  // Layer i is sparse unless listed in mlp_only_layers, and only if (i + 1) % decoder_sparse_step == 0.
+  std::int64_t decoder_sparse_step = 1;
+  std::vector<std::int64_t> mlp_only_layers;
+  std::string block;  // module name of the MLP: "mlp" (Qwen) or "block_sparse_moe" (Mixtral)
 };
 
 struct ModelConfig {
@@ -65,13 +83,17 @@ struct ModelConfig {
   std::vector<std::int64_t> eos_token_ids;  // config.json allows an int or a list
   std::optional<DType> torch_dtype;         // F32 / F16 / BF16 when given
 
+  MixtureOfExperts moe;
+
+  bool is_moe() const { return moe.num_experts > 0; }
+  bool is_moe_layer(std::int64_t layer) const;
   std::int64_t q_dim() const { return num_attention_heads * head_dim; }
   std::int64_t kv_dim() const { return num_key_value_heads * head_dim; }
 };
 
 // Parses a config.json object. `label` names the file in error messages. Throws swan::Error
 // for a missing or invalid key, an unsupported model_type (MoE models say so explicitly) or
-// inconsistent sizes.
+// inconsistent sizes. Other MoE families (DeepSeek, DBRX, ...) are refused by name.
 ModelConfig parse_model_config(const nlohmann::ordered_json& config, const std::string& label);
 // Reads and parses <directory>/config.json.
 ModelConfig load_model_config(const std::filesystem::path& directory);

@@ -58,6 +58,16 @@ bool is_dropped(std::string_view tensor_name, bool tied) {
   return tied && (tensor_name == "lm_head" || tensor_name.starts_with("lm_head."));
 }
 
+namespace {
+// Mixtral's expert projections: w1 = gate, w3 = up, w2 = down (HF MixtralBlockSparseTop2MLP).
+std::string mlx_lm_projection_name(std::string_view projection) {
+  if (projection == "w1.weight") return "gate_proj.weight";
+  if (projection == "w2.weight") return "down_proj.weight";
+  if (projection == "w3.weight") return "up_proj.weight";
+  return std::string(projection);
+}
+}  // namespace
+
 std::optional<ExpertTensor> parse_expert_tensor(std::string_view name) {
   static constexpr std::string_view marker = ".experts.";
   const auto at = name.find(marker);
@@ -75,7 +85,12 @@ std::optional<ExpertTensor> parse_expert_tensor(std::string_view name) {
   const int expert = static_cast<int>(*parsed);
   const std::string_view projection = rest.substr(dot + 1);  // "<proj>.weight"
   if (projection.find('.') != projection.rfind('.')) return std::nullopt;  // deeper nesting: not an expert Linear
-  return ExpertTensor{std::string(name.substr(0, at)) + ".switch_mlp." + std::string(projection), expert};
+  return ExpertTensor{std::string(name.substr(0, at)) + ".switch_mlp." + mlx_lm_projection_name(projection), expert};
+}
+
+std::optional<PredicateDecision> mlx_lm_predicate_decision(std::string_view model_type, std::string_view module) {
+  if (model_type == "qwen3_moe" && module.ends_with("mlp.gate")) return PredicateDecision{8, 64};
+  return std::nullopt;
 }
 
 std::vector<MlxParameter> mlx_parameters(std::span<const SourceTensor> sources, bool tied) {

@@ -39,13 +39,25 @@ bool ties_word_embeddings(const nlohmann::ordered_json& config);
 // Tensors mlx_lm's sanitize removes: `*.rotary_emb.inv_freq` always, `lm_head.*` when tied.
 bool is_dropped(std::string_view tensor_name, bool tied);
 
-// A per-expert MoE tensor "<prefix>.experts.<E>.<proj>.weight" (Qwen2-MoE / Qwen3-MoE
-// layout); mlx_lm stacks them over E into "<prefix>.switch_mlp.<proj>.weight".
+// A per-expert MoE tensor "<prefix>.experts.<E>.<proj>.weight"; mlx_lm stacks them over E
+// into "<prefix>.switch_mlp.<proj>.weight". Qwen2-MoE / Qwen3-MoE name the projections
+// gate_proj/up_proj/down_proj already; Mixtral's w1/w3/w2 become gate_proj/up_proj/down_proj,
+// as mlx_lm's mixtral sanitize renames them.
 struct ExpertTensor {
   std::string stacked_name;  // "<prefix>.switch_mlp.<proj>.weight"
   int expert = 0;
 };
 std::optional<ExpertTensor> parse_expert_tensor(std::string_view tensor_name);
+
+// mlx_lm models whose `quant_predicate` fixes a module's precision under `mlx_lm.convert -q`
+// whatever bits/group size the user asked for: qwen3_moe keeps its routers ("*.mlp.gate") at
+// 8-bit g64. mlx_lm records such a module in config["quantization"] with exactly these two
+// keys (no "mode"), even when they equal the global values.
+struct PredicateDecision {
+  int bits = 0;
+  int group_size = 0;
+};
+std::optional<PredicateDecision> mlx_lm_predicate_decision(std::string_view model_type, std::string_view module);
 
 struct SourceTensor {
   std::string name;
