@@ -5,10 +5,9 @@
 // the analysis' error curves (measured with the quantizer the writer uses); bytes are the
 // exact bytes of the output format (the caller prices them: MLX, GGUF, ...).
 //
-// weight_t = role prior × sensitivity. The prior (role_prior) encodes what the measurements
-// in README show: the output head (and a tied embedding, which is the output head too) and
-// the value/down projections hurt most per unit of relative error. Sensitivity is 1 unless
-// measured (`swan plan --sensitivity measured`). Rules that no budget overrides:
+// weight_t is the tensor's role prior (role_prior: the output head and a tied embedding
+// hurt most per unit of relative error, then MLPs, then attention), or its measured
+// sensitivity (`swan plan --sensitivity measured`, sensitivity/). Rules that no budget overrides:
 //   * no option below the SQNR floor when another exists. Default 6 dB: min/max 2-bit g32 on
 //     Gaussian-like weights measures about 8 dB (MINT's 9 dB floor assumes its better 2-bit
 //     scales), so 6 dB vetoes only 2-bit options ruined by outliers;

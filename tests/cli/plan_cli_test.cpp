@@ -1,0 +1,107 @@
+// End-to-end tests of the byte-budget workflow: `swan plan` then `swan quantize --plan`
+// writes exactly what `swan convert --target-bpw` writes; the output's size, as `swan
+// inspect` counts it, stays within the budget; bad budgets and foreign plans are refused.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "support/fixtures.h"
+#include "support/process.h"
+
+namespace swan {
+namespace {
+
+namespace fs = std::filesystem;
+
+test::ProcessResult swan(std::vector<std::string> args) {
+  args.insert(args.begin(), SWAN_BINARY);
+  return test::run_process(args);
+}
+
+std::string qwen3_tiny() { return (test::source_dir() / "models/qwen3-tiny-5.8m").string(); }
+std::string stories260k() { return test::shared_path("models/stories260k").string(); }
+
+std::string file_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+nlohmann::json inspect_summary(const fs::path& dir) {
+  const auto result = swan({"inspect", dir.string(), "--json"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  return nlohmann::json::parse(result.out)["summary"];
+}
+
+TEST(PlanCli, PlanThenQuantizeEqualsConvertAndMeetsTheBudget) {
+  test::ScratchDir dir;
+  const auto plan = dir / "plan.json";
+  const auto planned = swan({"plan", qwen3_tiny(), "--target-bpw", "4.5", "-o", plan.string(), "--json", "-q"});
+  ASSERT_EQ(planned.exit_code, 0) << planned.err;
+  const auto summary = nlohmann::json::parse(planned.out);
+  EXPECT_LE(summary["bits_per_weight_with_overhead"].get<double>(), 4.5);
+  EXPECT_GE(summary["bits_per_weight_with_overhead"].get<double>(), 0.99 * 4.5);
+
+  ASSERT_EQ(swan({"quantize", qwen3_tiny(), "--plan", plan.string(), "-o", (dir / "a").string(), "--quiet"}).exit_code,
+            0);
+  const auto converted = swan({"convert", qwen3_tiny(), "--target-bpw", "4.5", "-o", (dir / "b").string(), "--quiet"});
+  ASSERT_EQ(converted.exit_code, 0) << converted.err;
+  for (const auto& entry : fs::directory_iterator(dir / "a")) {
+    const auto name = entry.path().filename();
+    if (name == "README.md") continue;  // the model card names the command that wrote it
+    EXPECT_EQ(file_bytes(entry.path()), file_bytes(dir / "b" / name)) << name;
+  }
+  const auto written = inspect_summary(dir / "a");
+  EXPECT_EQ(written["total_bytes"], summary["total_bytes"]);
+  EXPECT_LE(written["bits_per_weight_with_overhead"].get<double>(), 4.5);
+}
+
+TEST(PlanCli, TargetSizeAcceptsUnitsAndIsNeverExceeded) {
+  test::ScratchDir dir;
+  const auto result = swan({"convert", stories260k(), "--target-size", "0.4MB", "-o", (dir / "o").string(), "--quiet"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_LE(inspect_summary(dir / "o")["total_bytes"].get<std::uint64_t>(), 400000u);
+  EXPECT_GE(inspect_summary(dir / "o")["total_bytes"].get<std::uint64_t>(), 396000u);
+}
+
+TEST(PlanCli, BadBudgetsAndForeignPlansAreRefused) {
+  test::ScratchDir dir;
+  const auto plan = (dir / "p.json").string();
+  auto infeasible = swan({"plan", qwen3_tiny(), "--target-bpw", "1", "-o", plan});
+  EXPECT_EQ(infeasible.exit_code, 1);
+  EXPECT_NE(infeasible.err.find("smallest output"), std::string::npos) << infeasible.err;
+  EXPECT_FALSE(fs::exists(plan));
+  EXPECT_EQ(swan({"plan", qwen3_tiny(), "-o", plan}).exit_code, 1);  // no budget given
+  EXPECT_EQ(swan({"plan", qwen3_tiny(), "--target-bpw", "4", "--target-size", "3MB", "-o", plan}).exit_code, 2);
+  EXPECT_EQ(swan({"plan", qwen3_tiny(), "--target-size", "3 parsecs", "-o", plan}).exit_code, 1);
+  EXPECT_EQ(swan({"convert", qwen3_tiny(), "--method", "swan", "--target-bpw", "4", "-o", (dir / "x").string()})
+                .exit_code,
+            2);
+  // A plan made for another model.
+  ASSERT_EQ(swan({"plan", stories260k(), "--target-size", "0.4MB", "-o", plan, "-q"}).exit_code, 0);
+  const auto foreign = swan({"quantize", qwen3_tiny(), "--plan", plan, "-o", (dir / "y").string()});
+  EXPECT_EQ(foreign.exit_code, 1);
+  EXPECT_NE(foreign.err.find("another model"), std::string::npos) << foreign.err;
+  EXPECT_FALSE(fs::exists(dir / "y"));
+}
+
+TEST(PlanCli, MixedRecipeIsABaselineThroughTheSameWriter) {
+  test::ScratchDir dir;
+  const auto out = dir / "m";
+  ASSERT_EQ(swan({"convert", qwen3_tiny(), "-q", "--quant-predicate", "mixed_3_6", "-o", out.string(), "--quiet"})
+                .exit_code,
+            0);
+  const auto config = nlohmann::json::parse(file_bytes(out / "config.json"))["quantization"];
+  EXPECT_EQ(config["bits"], 3);
+  // Layer 0 of 6 uses more bits (i < 6/8 is false, but (0 - 0) % 3 == 2 is false too): 3 bits;
+  // layer 5 >= 7*6/8 = 5: 6 bits.
+  EXPECT_EQ(config["model.layers.0.mlp.down_proj"]["bits"], 3);
+  EXPECT_EQ(config["model.layers.5.mlp.down_proj"]["bits"], 6);
+  EXPECT_EQ(config["model.layers.2.self_attn.v_proj"]["bits"], 6);  // (2 - 0) % 3 == 2
+  EXPECT_EQ(config["model.layers.5.self_attn.q_proj"]["bits"], 3);
+}
+
+}  // namespace
+}  // namespace swan
