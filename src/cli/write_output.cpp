@@ -14,12 +14,21 @@ void add_output_options(CLI::App& command, OutputOptions& options, int& threads)
       ->required();
   command.add_option("--dtype", options.dtype, "float dtype of the output (default: config torch_dtype)")
       ->check(CLI::IsMember({"float16", "bfloat16", "float32"}));
+  command
+      .add_option("--scales", options.scales,
+                  "how each group's scale and bias are chosen: minmax (MLX's rule, byte-identical to "
+                  "mlx_lm.convert) or optimized (per-group search for the lowest reconstruction error; same "
+                  "format, size and loader)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"minmax", "optimized"}));
   command.add_flag("--force", options.force, "replace a non-empty output directory");
   command.add_option("--threads", threads, "worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
   command.add_flag("--quiet", options.quiet, "print nothing but errors");
 }
 
-void write_mlx_output(const ModelDirectory& source, const plan::QuantPlan& plan, const OutputOptions& options) {
+void write_mlx_output(const ModelDirectory& source, const plan::QuantPlan& requested, const OutputOptions& options) {
+  plan::QuantPlan plan = requested;
+  plan.set_scale_method(quant::parse_scale_method(options.scales));
   mlx::WriteOptions write;
   write.force = options.force;
   if (!options.dtype.empty()) write.dtype = mlx::parse_output_dtype(options.dtype);

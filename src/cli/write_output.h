@@ -7,20 +7,23 @@
 
 #include "swan/io/model_directory.h"
 #include "swan/plan/quant_plan.h"
+#include "swan/quant/scale_method.h"
 
 namespace swan::cli {
 
 struct OutputOptions {
   std::string output;
   std::string dtype;  // empty: the model's torch_dtype
+  std::string scales = quant::to_string(quant::kDefaultScaleMethod);  // --scales minmax|optimized
   bool force = false;
   bool quiet = false;
 };
 
 // Declares the options every model-writing command shares: -o/--output/--mlx-path, --dtype,
-// --force, --threads and --quiet.
+// --scales, --force, --threads and --quiet.
 void add_output_options(CLI::App& command, OutputOptions& options, int& threads);
 
+// Writes `plan` as an MLX model directory, quantized with the --scales method.
 void write_mlx_output(const ModelDirectory& source, const plan::QuantPlan& plan, const OutputOptions& options);
 
 }  // namespace swan::cli

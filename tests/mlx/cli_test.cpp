@@ -10,6 +10,7 @@
 #include "mlx/directory_util.h"
 #include "support/fixtures.h"
 #include "swan/mlx/inspect.h"
+#include "swan/quant/scale_method.h"
 
 namespace swan::mlx {
 namespace {
@@ -44,6 +45,20 @@ TEST_F(Cli, ConvertWithMlxLmFlagsThenInspect) {
   EXPECT_EQ(run("inspect " + out + " --json"), 0);
   EXPECT_EQ(run("convert " + stories + " -o " + out + " -q --quiet"), 1);  // not empty
   EXPECT_EQ(run("convert " + stories + " -o " + out + " -q --quiet --force"), 0);
+}
+
+TEST_F(Cli, ScalesOption) {
+  const std::string base = "convert " + stories + " --bits 4 --group-size 32 --quiet -o ";
+  ASSERT_EQ(run(base + (scratch / "default").string()), 0);
+  ASSERT_EQ(run(base + (scratch / "minmax").string() + " --scales minmax"), 0);
+  ASSERT_EQ(run(base + (scratch / "optimized").string() + " --scales optimized"), 0);
+  EXPECT_TRUE(inspect_directory(scratch / "optimized").ok());
+  const std::string default_method = quant::kDefaultScaleMethod == quant::ScaleMethod::optimized ? "optimized" : "minmax";
+  test::expect_identical_directories(scratch / "default", scratch / default_method);
+  EXPECT_NE(test::read_tensors(scratch / "minmax").at("model.layers.0.mlp.up_proj.weight").data,
+            test::read_tensors(scratch / "optimized").at("model.layers.0.mlp.up_proj.weight").data);
+  EXPECT_NE(run(base + (scratch / "bad").string() + " --scales hqq"), 0);
+  EXPECT_FALSE(std::filesystem::exists(scratch / "bad"));
 }
 
 TEST_F(Cli, UsageErrorsExitTwo) {
