@@ -86,7 +86,8 @@ Stored stored_values(const LeastSquares& f, DType dtype) {
 }
 
 void codes_for(std::span<const float> x, Stored stored, float n_bins, std::span<float> codes) {
-  for (std::size_t i = 0; i < x.size(); ++i) codes[i] = clamp_code(std::rint((x[i] - stored.bias) / stored.scale), n_bins);
+  for (std::size_t i = 0; i < x.size(); ++i)
+    codes[i] = clamp_code(std::rint((x[i] - stored.bias) / stored.scale), n_bins);
 }
 
 float squared_error(std::span<const float> x, std::span<const float> reconstructed) {
