@@ -1,6 +1,7 @@
 // Micro benchmark of the MLX affine kernels on a 4096 x 4096 bf16 weight (a typical Linear):
 // quantize throughput (GB/s of bf16 input) of the scalar reference vs the fast kernel in the
-// same run, plus dequantize and the fused quantized matmul. Plain main, a few seconds.
+// same run, the optimized-scale kernel against min/max on one thread, plus dequantize and the
+// fused quantized matmul. Plain main, a few seconds.
 //   usage: quant_bench [bits=4] [group_size=64] [threads=0 (OpenMP default)]
 #include <chrono>
 #include <cstdio>
@@ -69,6 +70,13 @@ int main(int argc, char** argv) {
   std::printf("  fast, threads=%d    %8.3f s  %7.3f GB/s  (x%.1f vs reference)\n", threads, fast,
               input_gb / fast, reference / fast);
   std::printf("  fast == reference: %s\n", identical ? "yes (bitwise)" : "NO");
+
+  const double optimized_1 = best_seconds(3, [&] {
+    swan::quant::quantize_affine(weights, rows, cols, format, swan::DType::BF16, packed, scales, biases, 1,
+                                 swan::quant::ScaleMethod::optimized);
+  });
+  std::printf("  optimized scales, 1 thread %8.3f s  %7.3f GB/s  (x%.1f the min/max kernel's time)\n", optimized_1,
+              input_gb / optimized_1, optimized_1 / fast_1);
 
   std::vector<float> dequantized(rows * cols);
   const double dequantize = best_seconds(3, [&] {

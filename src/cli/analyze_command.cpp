@@ -18,6 +18,7 @@ void add_analyze_command(CLI::App& app) {
     std::string output = "manifest.json";
     std::string thresholds = "cli";
     std::string noise_metric = "analytic";
+    std::string scales = "minmax";
     std::uint64_t seed = 0;
     int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     bool score_protected = false;
@@ -78,6 +79,9 @@ void add_analyze_command(CLI::App& app) {
                 "the decisions are then not SWAN's");
   cmd->add_flag("--no-curves", opts->no_curves,
                 "skip the error curves (SWAN's decisions only; `swan plan` then cannot use the manifest)");
+  cmd->add_option("--scales", opts->scales, "the quantizer the error curves measure: minmax or optimized")
+      ->check(CLI::IsMember({"minmax", "optimized"}))
+      ->capture_default_str();
   cmd->add_flag("--json", opts->json, "print the summary as JSON on stdout");
   cmd->add_flag("-q,--quiet", opts->quiet, "no progress line and no summary");
   cmd->callback([opts] {
@@ -89,6 +93,7 @@ void add_analyze_command(CLI::App& app) {
     options.score_protected = opts->score_protected;
     options.measure_svd = !opts->no_svd;
     options.error_curves = !opts->no_curves;
+    options.curve_scales = quant::parse_scale_method(opts->scales);
 
     const ModelDirectory model(opts->directory);
     const auto& tensors = model.tensors();

@@ -54,8 +54,10 @@ plan::BudgetRules budget_rules(const BudgetOptions& options) {
   return rules;
 }
 
-analysis::Manifest analyze_for_plan(const ModelDirectory& source, const std::string& label, int threads, bool quiet) {
+analysis::Manifest analyze_for_plan(const ModelDirectory& source, const std::string& label, int threads, bool quiet,
+                                    quant::ScaleMethod scales) {
   analysis::AnalysisOptions options;
+  options.curve_scales = scales;
   options.error_curves = true;
   options.swan_metrics = false;
   options.threads = threads > 0 ? threads : omp_get_max_threads();

@@ -31,7 +31,8 @@ mlx::Budget to_budget(const BudgetOptions& options);
 plan::BudgetRules budget_rules(const BudgetOptions& options);
 
 // The error-curve analysis the planner needs (no SWAN metrics), with a progress line.
-analysis::Manifest analyze_for_plan(const ModelDirectory& source, const std::string& label, int threads, bool quiet);
+analysis::Manifest analyze_for_plan(const ModelDirectory& source, const std::string& label, int threads, bool quiet,
+                                    quant::ScaleMethod scales);
 
 // With --sensitivity measured: each target's weight measured with swan's own inference.
 std::optional<plan::Sensitivities> measure_sensitivities_if_asked(const BudgetOptions& options,

@@ -91,12 +91,13 @@ void add_convert_command(CLI::App& app) {
       analysis_progress.finish();
       plan = plan::swan_plan(targets, plan::manifest_decisions(manifest));
     } else if (opts->budget.given()) {
-      const auto manifest = analyze_for_plan(source, opts->model, opts->threads, opts->output.quiet);
+      const auto manifest =
+          analyze_for_plan(source, opts->model, opts->threads, opts->output.quiet, chosen_scales(opts->output));
       const auto dtype =
           opts->output.dtype.empty() ? std::nullopt : std::optional(mlx::parse_output_dtype(opts->output.dtype));
       const auto sensitivities = measure_sensitivities_if_asked(opts->budget, source, manifest, opts->output.quiet);
       auto planned = mlx::plan_mlx_budget(source, manifest, to_budget(opts->budget), dtype, budget_rules(opts->budget),
-                                          sensitivities ? &*sensitivities : nullptr);
+                                          sensitivities ? &*sensitivities : nullptr, chosen_scales(opts->output));
       plan = std::move(planned.budget.plan);
     } else if (!opts->quant_predicate.empty()) {
       if (opts->bits != 0) {
@@ -112,6 +113,7 @@ void add_convert_command(CLI::App& app) {
     } else {
       plan = plan::float_plan(targets);
     }
+    plan->set_scale_method(chosen_scales(opts->output));
     write_mlx_output(source, *plan, opts->output);
   });
 }

@@ -20,7 +20,7 @@ namespace swan::cli {
 
 void add_plan_command(CLI::App& app) {
   struct Options {
-    std::string input, model, output = "plan.json", dtype;
+    std::string input, model, output = "plan.json", dtype, scales = quant::to_string(quant::kDefaultScaleMethod);
     BudgetOptions budget;
     int threads = 0;
     bool json = false, quiet = false;
@@ -45,6 +45,10 @@ void add_plan_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--dtype", opts->dtype, "float dtype of the output the plan is priced for (default: torch_dtype)")
       ->check(CLI::IsMember({"float16", "bfloat16", "float32"}));
+  cmd->add_option("--scales", opts->scales,
+                  "the quantizer the plan is priced for and records (as `convert --scales`): minmax or optimized")
+      ->check(CLI::IsMember({"minmax", "optimized"}))
+      ->capture_default_str();
   cmd->add_option("--threads", opts->threads, "worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
   cmd->add_flag("--json", opts->json, "print the summary as JSON on stdout");
   cmd->add_flag("-q,--quiet", opts->quiet, "no progress line and no summary");
@@ -66,11 +70,13 @@ void add_plan_command(CLI::App& app) {
     if (manifest && manifest->run && manifest->run->fingerprint != analysis::fingerprint_model(source))
       fail("manifest {} was made from other files than {} (fingerprints differ); re-run `swan analyze`", opts->input,
            model_dir);
-    if (!manifest) manifest = analyze_for_plan(source, model_dir, opts->threads, opts->quiet);
+    const auto scales = quant::parse_scale_method(opts->scales);
+    if (!manifest) manifest = analyze_for_plan(source, model_dir, opts->threads, opts->quiet, scales);
     const auto dtype = opts->dtype.empty() ? std::nullopt : std::optional(mlx::parse_output_dtype(opts->dtype));
     const auto sensitivities = measure_sensitivities_if_asked(opts->budget, source, *manifest, opts->quiet);
     const auto planned = mlx::plan_mlx_budget(source, *manifest, to_budget(opts->budget), dtype,
-                                              budget_rules(opts->budget), sensitivities ? &*sensitivities : nullptr);
+                                              budget_rules(opts->budget), sensitivities ? &*sensitivities : nullptr,
+                                              scales);
     write_plan_file(planned.budget.plan, opts->output);
     const plan::BudgetOutcome outcome{&planned.budget, planned.budget_bytes, planned.output_bytes,
                                       planned.total_params};

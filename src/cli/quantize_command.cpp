@@ -43,8 +43,11 @@ void add_quantize_command(CLI::App& app) {
       exit_code() = 2;
       return;
     }
-    const auto plan = opts->plan.empty() ? plan::swan_plan(targets, plan::read_manifest_decisions(opts->manifest))
-                                         : plan::read_plan_file(opts->plan, targets);
+    auto plan = opts->plan.empty() ? plan::swan_plan(targets, plan::read_manifest_decisions(opts->manifest))
+                                   : plan::read_plan_file(opts->plan, targets);
+    // A saved plan was priced with its own quantizer's errors: it keeps it unless --scales says otherwise.
+    plan.set_scale_method(chosen_scales(opts->output, opts->plan.empty() ? quant::kDefaultScaleMethod
+                                                                         : plan.scale_method()));
     write_mlx_output(source, plan, opts->output);
   });
 }

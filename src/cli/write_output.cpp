@@ -14,9 +14,20 @@ void add_output_options(CLI::App& command, OutputOptions& options, int& threads)
       ->required();
   command.add_option("--dtype", options.dtype, "float dtype of the output (default: config torch_dtype)")
       ->check(CLI::IsMember({"float16", "bfloat16", "float32"}));
+  command
+      .add_option("--scales", options.scales,
+                  "how each group's scale and bias are chosen: minmax (MLX's rule, byte-identical to "
+                  "mlx_lm.convert) or optimized (per-group search for the lowest reconstruction error; same "
+                  "format, size and loader). Default: " +
+                      quant::to_string(quant::kDefaultScaleMethod) + ", or a saved plan's own")
+      ->check(CLI::IsMember({"minmax", "optimized"}));
   command.add_flag("--force", options.force, "replace a non-empty output directory");
   command.add_option("--threads", threads, "worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
   command.add_flag("--quiet", options.quiet, "print nothing but errors");
+}
+
+quant::ScaleMethod chosen_scales(const OutputOptions& options, quant::ScaleMethod fallback) {
+  return options.scales.empty() ? fallback : quant::parse_scale_method(options.scales);
 }
 
 void write_mlx_output(const ModelDirectory& source, const plan::QuantPlan& plan, const OutputOptions& options) {

@@ -7,20 +7,27 @@
 
 #include "swan/io/model_directory.h"
 #include "swan/plan/quant_plan.h"
+#include "swan/quant/scale_method.h"
 
 namespace swan::cli {
 
 struct OutputOptions {
   std::string output;
   std::string dtype;  // empty: the model's torch_dtype
+  std::string scales;  // --scales minmax|optimized; empty: not given
   bool force = false;
   bool quiet = false;
 };
 
 // Declares the options every model-writing command shares: -o/--output/--mlx-path, --dtype,
-// --force, --threads and --quiet.
+// --scales, --force, --threads and --quiet.
 void add_output_options(CLI::App& command, OutputOptions& options, int& threads);
 
+// The quantizer to write with: --scales when given, else `fallback` (the CLI default for a
+// fresh plan, the plan's own method for a saved one).
+quant::ScaleMethod chosen_scales(const OutputOptions& options, quant::ScaleMethod fallback = quant::kDefaultScaleMethod);
+
+// Writes `plan` as an MLX model directory, quantized with the plan's scale method.
 void write_mlx_output(const ModelDirectory& source, const plan::QuantPlan& plan, const OutputOptions& options);
 
 }  // namespace swan::cli

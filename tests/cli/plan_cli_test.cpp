@@ -103,5 +103,27 @@ TEST(PlanCli, MixedRecipeIsABaselineThroughTheSameWriter) {
   EXPECT_EQ(config["model.layers.5.self_attn.q_proj"]["bits"], 3);
 }
 
+// --scales (moved here from the MLX layer's CLI tests): the default is one of the two
+// methods byte for byte, optimized writes other codes of the same size, a bad value fails.
+TEST(PlanCli, ScalesOption) {
+  test::ScratchDir dir;
+  const std::vector<std::string> base{"convert", stories260k(), "--bits", "4", "--group-size", "32", "--quiet", "-o"};
+  auto convert = [&](const std::string& name, std::vector<std::string> extra) {
+    auto args = base;
+    args.push_back((dir / name).string());
+    args.insert(args.end(), extra.begin(), extra.end());
+    return swan(args).exit_code;
+  };
+  ASSERT_EQ(convert("default", {}), 0);
+  ASSERT_EQ(convert("minmax", {"--scales", "minmax"}), 0);
+  ASSERT_EQ(convert("optimized", {"--scales", "optimized"}), 0);
+  EXPECT_EQ(inspect_summary(dir / "optimized")["total_bytes"], inspect_summary(dir / "minmax")["total_bytes"]);
+  const auto weights = [&](const std::string& name) { return file_bytes(dir / name / "model.safetensors"); };
+  EXPECT_TRUE(weights("default") == weights("minmax") || weights("default") == weights("optimized"));
+  EXPECT_NE(weights("minmax"), weights("optimized"));
+  EXPECT_NE(convert("bad", {"--scales", "hqq"}), 0);
+  EXPECT_FALSE(fs::exists(dir / "bad"));
+}
+
 }  // namespace
 }  // namespace swan

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "mlx/directory_util.h"
@@ -16,6 +17,7 @@
 #include "swan/mlx/layout.h"
 #include "swan/mlx/writer.h"
 #include "swan/plan/builders.h"
+#include "swan/quant/affine.h"
 
 namespace swan::mlx {
 namespace {
@@ -138,6 +140,46 @@ TEST(MlxWriter, Qwen3TinyUniform) {
   EXPECT_EQ(tensors.at("model.layers.0.self_attn.q_norm.weight").dtype, DType::BF16);
 }
 
+// The plan's scale method reaches the file: every quantized tensor is exactly
+// quant::quantize_affine(..., optimized) of the source weights (bf16, so exact in float32),
+// and differs from the min/max file.
+TEST(MlxWriter, WritesWithThePlansScaleMethod) {
+  test::ScratchDir scratch;
+  const ModelDirectory source(model("qwen3-tiny-5.8m"));
+  auto plan = plan::uniform_plan(quantizable_targets(source), 3, 64);
+  write_mlx_model(source, plan, scratch / "minmax");
+  plan.set_scale_method(quant::ScaleMethod::optimized);
+  const auto result = write_mlx_model(source, plan, scratch / "optimized");
+  expect_consistent(result, scratch / "optimized");
+  const auto minmax = test::read_tensors(scratch / "minmax");
+  const auto optimized = test::read_tensors(scratch / "optimized");
+  SafetensorsFile src(model("qwen3-tiny-5.8m") / "model.safetensors");
+  const quant::AffineFormat format{3, 64};
+  int checked = 0;
+  for (const auto& t : plan.tensors()) {
+    if (!t.decision.is_quantized()) continue;
+    const auto& info = src.at(t.sources[0]);
+    const std::size_t cols = static_cast<std::size_t>(info.shape.back());
+    const std::size_t rows = static_cast<std::size_t>(t.num_elements()) / cols;
+    std::vector<float> weights(rows * cols);
+    convert_to_float(info.dtype, src.data(info), weights);
+    std::vector<std::uint32_t> packed(rows * quant::packed_words_per_row(cols, 3));
+    std::vector<float> scales(rows * quant::groups_per_row(cols, 64)), biases(scales.size());
+    quant::quantize_affine(weights, rows, cols, format, DType::BF16, packed, scales, biases, 1,
+                           quant::ScaleMethod::optimized);
+    const std::string module = t.name.substr(0, t.name.size() - std::string(".weight").size());
+    const auto& written = optimized.at(t.name).data;
+    ASSERT_EQ(written.size(), packed.size() * 4) << t.name;
+    EXPECT_EQ(std::memcmp(written.data(), packed.data(), written.size()), 0) << t.name;
+    std::vector<float> written_scales(scales.size());
+    convert_to_float(DType::BF16, optimized.at(module + ".scales").data, written_scales);
+    EXPECT_EQ(written_scales, scales) << t.name;
+    EXPECT_NE(written, minmax.at(t.name).data) << t.name;
+    ++checked;
+  }
+  EXPECT_GT(checked, 10);
+}
+
 TEST(MlxWriter, ShardsAreSplitLikeMlxLm) {
   test::ScratchDir scratch;
   const ModelDirectory source(test::shared_path("golden/mlx_lm/qwen2_tied_uniform_q4g64/hf_source"));
@@ -245,6 +287,13 @@ TEST(MlxWriter, DeterministicAcrossRunsAndThreadCounts) {
   omp_set_num_threads(threads);
   test::expect_identical_directories(scratch / "a", scratch / "b");
   EXPECT_TRUE(inspect_directory(scratch / "a").ok());
+  plan.set_scale_method(quant::ScaleMethod::optimized);
+  omp_set_num_threads(1);
+  write_mlx_model(source, plan, scratch / "c");
+  omp_set_num_threads(std::max(2, threads));
+  write_mlx_model(source, plan, scratch / "d");
+  omp_set_num_threads(threads);
+  test::expect_identical_directories(scratch / "c", scratch / "d");
 }
 
 }  // namespace

@@ -73,6 +73,21 @@ TEST(QuantPlan, JsonRoundTrip) {
   EXPECT_EQ(back.find("y.weight")->decision, QuantDecision::quantized(4, 64));
 }
 
+TEST(QuantPlan, ScaleMethodIsSavedAndOldPlansMeanMinMax) {
+  QuantPlan plan("uniform", QuantDecision::quantized(4, 64));
+  EXPECT_EQ(plan.scale_method(), quant::ScaleMethod::minmax);
+  plan.set_scale_method(quant::ScaleMethod::optimized);
+  auto json = nlohmann::json::parse(to_json(plan).dump());
+  EXPECT_EQ(json["scales"], "optimized");
+  EXPECT_EQ(plan_from_json(json).scale_method(), quant::ScaleMethod::optimized);
+  json.erase("scales");  // a plan saved before the field existed was written with min/max
+  EXPECT_EQ(plan_from_json(json).scale_method(), quant::ScaleMethod::minmax);
+  json["scales"] = "hqq";
+  EXPECT_THROW(plan_from_json(json), Error);
+  json["scales"] = 1;
+  EXPECT_THROW(plan_from_json(json), Error);
+}
+
 TEST(Builders, UniformPlanQuantizesEveryTarget) {
   const std::vector<PlanTarget> targets = {{"a.weight", {8, 128}, {}}, {"b.weight", {8, 96}, {}}};
   const auto plan = uniform_plan(targets, 5, 64);

@@ -42,8 +42,9 @@ std::vector<std::int64_t> sampled_blocks(std::int64_t rows, std::int64_t cols, c
 bool has_error_curve(std::int64_t cols) { return cols > 0 && cols % kCurveGroupSizes[0] == 0; }
 
 ErrorCurve measure_error_curve(const MatrixView& t, std::int64_t stored_rows, DType scale_dtype,
-                               const CurveSampling& sampling) {
+                               const CurveSampling& sampling, quant::ScaleMethod scales) {
   ErrorCurve curve;
+  curve.scales = quant::to_string(scales);
   curve.rows = stored_rows;
   curve.cols = t.cols;
   if (!has_error_curve(t.cols) || t.rows == 0) return curve;
@@ -71,7 +72,7 @@ ErrorCurve measure_error_curve(const MatrixView& t, std::int64_t stored_rows, DT
     for (const int group_size : kCurveGroupSizes) {
       if (t.cols % group_size != 0) continue;
       const double sse =
-          quant::quantization_sse(measured.values(), rows, cols, {bits, group_size}, scale_dtype, /*threads=*/1);
+          quant::quantization_sse(measured.values(), rows, cols, {bits, group_size}, scale_dtype, /*threads=*/1, scales);
       curve.points.push_back({bits, group_size, sum_squares > 0.0 ? sse / sum_squares : 0.0});
     }
   }

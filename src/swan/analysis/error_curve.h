@@ -17,6 +17,7 @@
 
 #include "swan/analysis/matrix_view.h"
 #include "swan/core/dtype.h"
+#include "swan/quant/scale_method.h"
 
 namespace swan::analysis {
 
@@ -65,9 +66,10 @@ bool has_error_curve(std::int64_t cols);
 
 // Curve of the matrix `t` (quantized along its rows), which describes a stored tensor of
 // `stored_rows` rows (more than t.rows when t holds a sample of experts). Scales and biases
-// are rounded to `scale_dtype` as the writer stores them. Single-threaded (the analysis runs
-// tensors in parallel); deterministic.
+// are rounded to `scale_dtype` as the writer stores them; `scales` is the quantizer the writer
+// will use. Single-threaded (the analysis runs tensors in parallel); deterministic.
 ErrorCurve measure_error_curve(const MatrixView& t, std::int64_t stored_rows, DType scale_dtype,
-                               const CurveSampling& sampling = {});
+                               const CurveSampling& sampling = {},
+                               quant::ScaleMethod scales = quant::ScaleMethod::minmax);
 
 }  // namespace swan::analysis

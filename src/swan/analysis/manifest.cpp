@@ -8,6 +8,7 @@
 #include "swan/io/atomic_file.h"
 #include "swan/io/model_directory.h"
 #include "swan/quant/affine.h"
+#include "swan/quant/scale_method.h"
 
 namespace swan::analysis {
 namespace {
@@ -153,6 +154,11 @@ ErrorCurve curve_from_json(const Reader& rd, const Json& j, const std::string& w
   c.cols = rd.get<std::int64_t>(j, "cols", where);
   c.values_measured = rd.get<std::int64_t>(j, "values_measured", where);
   c.scales = rd.get<std::string>(j, "scales", where);
+  try {
+    c.scales = quant::to_string(quant::parse_scale_method(c.scales));
+  } catch (const Error& e) {
+    fail("manifest {}: {}.scales: {}", rd.label, where, e.what());
+  }
   if (c.rows <= 0 || c.cols <= 0 || c.rows > (std::int64_t{1} << 40) || c.cols > (std::int64_t{1} << 40) ||
       c.values_measured <= 0 || c.values_measured > c.rows * c.cols)
     fail("manifest {}: {} has an impossible shape ({} x {}, {} values measured)", rd.label, where, c.rows, c.cols,

@@ -37,6 +37,7 @@ struct AnalysisOptions {
   // false: error curves only (what `swan plan` needs); no SWAN metrics or decisions.
   bool swan_metrics = true;
   CurveSampling curve_sampling;
+  quant::ScaleMethod curve_scales = quant::ScaleMethod::minmax;  // the quantizer the curves measure
 };
 
 }  // namespace swan::analysis

@@ -102,7 +102,8 @@ ManifestTensor analyze_tensor(std::string_view name, std::span<const std::int64_
   SWAN_CHECK(values.size() == static_cast<std::size_t>(layout.rows * layout.cols),
              "tensor {}: analysis matrix has {} values, expected {}x{}", name, values.size(), layout.rows, layout.cols);
   entry.error_curve =
-      measure_error_curve({values.data(), layout.rows, layout.cols}, stored_rows(shape), dtype, options.curve_sampling);
+      measure_error_curve({values.data(), layout.rows, layout.cols}, stored_rows(shape), dtype, options.curve_sampling,
+                          options.curve_scales);
   return entry;
 }
 
@@ -156,7 +157,7 @@ ManifestTensor analyze_tensor_metrics(std::string_view name, std::span<const std
   entry.raw = std::move(metrics.raw);
   entry.decision = recommend_bits(*entry.composite_score, name_class, thresholds);
   if (needs_error_curve(shape, dtype, options))
-    entry.error_curve = measure_error_curve(t, stored_rows(shape), dtype, options.curve_sampling);
+    entry.error_curve = measure_error_curve(t, stored_rows(shape), dtype, options.curve_sampling, options.curve_scales);
   return entry;
 }
 

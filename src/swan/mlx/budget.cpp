@@ -73,11 +73,11 @@ std::uint64_t parse_size(std::string_view text) {
 }
 
 std::vector<plan::BudgetTarget> priced_targets(const BudgetSpace& space, const analysis::Manifest& manifest,
-                                               const plan::Sensitivities* sensitivities) {
+                                               const plan::Sensitivities* sensitivities, quant::ScaleMethod scales) {
   std::vector<plan::BudgetTarget> out;
   for (std::size_t i = 0; i < space.targets.size(); ++i) {
     auto priced = plan::budget_targets(std::span(&space.targets[i], 1), manifest, space.dtype_bytes[i],
-                                       space.dtype_bytes[i], space.tied, sensitivities);
+                                       space.dtype_bytes[i], space.tied, sensitivities, scales);
     out.push_back(std::move(priced.front()));
   }
   return out;
@@ -93,12 +93,12 @@ double MlxBudgetPlan::bits_per_weight() const {
 
 MlxBudgetPlan plan_mlx_budget(const ModelDirectory& source, const analysis::Manifest& manifest, const Budget& budget,
                               std::optional<DType> dtype_override, const plan::BudgetRules& rules,
-                              const plan::Sensitivities* sensitivities) {
+                              const plan::Sensitivities* sensitivities, quant::ScaleMethod scales) {
   const BudgetSpace space = budget_space(source, dtype_override);
   MlxBudgetPlan result;
   result.total_params = space.total_params;
   result.budget_bytes = budget_bytes(budget, space);
-  const auto targets = priced_targets(space, manifest, sensitivities);
+  const auto targets = priced_targets(space, manifest, sensitivities, scales);
   const std::uint64_t floor = plan::minimum_budget(targets, rules) + space.fixed_bytes;
   auto bpw = [&](std::uint64_t bytes) {
     return 8.0 * static_cast<double>(bytes) / static_cast<double>(std::max<std::uint64_t>(1, space.total_params));
@@ -109,6 +109,7 @@ MlxBudgetPlan plan_mlx_budget(const ModelDirectory& source, const analysis::Mani
          "--target-bpw to at least that",
          result.budget_bytes, bpw(result.budget_bytes), floor, bpw(floor));
   result.budget = plan::plan_for_budget(targets, result.budget_bytes - space.fixed_bytes, rules);
+  result.budget.plan.set_scale_method(scales);
   const MlxLayout layout = build_layout(source, result.budget.plan, dtype_override);
   result.output_bytes = summarize(layout, result.budget.plan).total_bytes;
   SWAN_CHECK(result.output_bytes == result.budget.bytes + space.fixed_bytes,

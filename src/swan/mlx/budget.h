@@ -43,7 +43,8 @@ std::uint64_t parse_size(std::string_view text);
 
 // The planner's targets with their MLX prices.
 std::vector<plan::BudgetTarget> priced_targets(const BudgetSpace& space, const analysis::Manifest& manifest,
-                                               const plan::Sensitivities* sensitivities = nullptr);
+                                               const plan::Sensitivities* sensitivities = nullptr,
+                                               quant::ScaleMethod scales = quant::ScaleMethod::minmax);
 
 }  // namespace swan::mlx
 
@@ -57,9 +58,11 @@ struct MlxBudgetPlan {
   double bits_per_weight() const;   // with overhead, as `swan inspect` reports it
 };
 
-// Budget → plan for an MLX output, checked against the layout the writer will build.
+// Budget → plan for an MLX output, checked against the layout the writer will build. The plan
+// records `scales`, the quantizer its curves measured.
 MlxBudgetPlan plan_mlx_budget(const ModelDirectory& source, const analysis::Manifest& manifest, const Budget& budget,
                               std::optional<DType> dtype_override, const plan::BudgetRules& rules = {},
-                              const plan::Sensitivities* sensitivities = nullptr);
+                              const plan::Sensitivities* sensitivities = nullptr,
+                              quant::ScaleMethod scales = quant::ScaleMethod::minmax);
 
 }  // namespace swan::mlx

@@ -14,6 +14,13 @@ std::string method_line(const plan::QuantPlan& plan) {
   if (plan.method() == "none") return "no quantization (dtype conversion only)";
   return plan.method();
 }
+
+std::string scales_line(quant::ScaleMethod method) {
+  if (method == quant::ScaleMethod::optimized)
+    return "optimized per group (swan's data-free search for the lowest reconstruction error; plain MLX affine "
+           "format)";
+  return "min/max per group (MLX's own rule)";
+}
 }  // namespace
 
 std::string model_card(const ModelCardInput& in) {
@@ -26,6 +33,8 @@ std::string model_card(const ModelCardInput& in) {
   out += "## Quantization\n\n";
   out += fmt::format("- Method: {}\n", method_line(plan));
   out += fmt::format("- Global setting (`quantization` in config.json): {}\n", to_string(plan.defaults()));
+  if (plan.quantizes())
+    out += fmt::format("- Scales and biases: {}\n", scales_line(plan.scale_method()));
   out += fmt::format("- Float dtype: {}\n", in.dtype);
   out += fmt::format("- Parameters: {}\n", s.total_params);
   out += fmt::format("- Size of the weights: {} ({} bytes)\n", format_bytes(s.total_bytes), s.total_bytes);

@@ -239,7 +239,8 @@ Buffer<std::byte> convert_parameter(const ParameterSource& source, DType dtype) 
   return out;
 }
 
-QuantizedParameter quantize_parameter(const ParameterSource& source, DType dtype, quant::AffineFormat format) {
+QuantizedParameter quantize_parameter(const ParameterSource& source, DType dtype, quant::AffineFormat format,
+                                      quant::ScaleMethod method) {
   const std::size_t cols = source.cols;
   const std::size_t rows = total_rows(source);
   // A call on no rows validates the format and scale dtype, so a bad plan throws the
@@ -258,7 +259,7 @@ QuantizedParameter quantize_parameter(const ParameterSource& source, DType dtype
     biases.resize(band_groups);
     quant::quantize_affine(values, band.rows, cols, format, dtype, out.packed.span().subspan(band.first_row * words,
                                                                                              band.rows * words),
-                           scales, biases, 1);
+                           scales, biases, 1, method);
     const std::size_t at = band.first_row * groups * size;
     convert_from_float(scales, dtype, out.scales.span().subspan(at, band_groups * size));
     convert_from_float(biases, dtype, out.biases.span().subspan(at, band_groups * size));

@@ -66,6 +66,7 @@ void check_finite(const ParameterSource& source);
 Buffer<std::byte> convert_parameter(const ParameterSource& source, DType dtype);
 
 // The parameter rounded to `dtype`, then quantized with scales and biases in `dtype`.
-QuantizedParameter quantize_parameter(const ParameterSource& source, DType dtype, quant::AffineFormat format);
+QuantizedParameter quantize_parameter(const ParameterSource& source, DType dtype, quant::AffineFormat format,
+                                      quant::ScaleMethod method = quant::ScaleMethod::minmax);
 
 }  // namespace swan::mlx

@@ -116,8 +116,8 @@ void write_source_bytes(ParameterSource data, const OutputTensor& tensor, Sharde
   });
 }
 
-void write_parameter(const ModelDirectory& source, const MlxLayout& layout, std::size_t index,
-                     std::span<const OutputTensor* const> tensors, ShardedOutput& out) {
+void write_parameter(const ModelDirectory& source, const MlxLayout& layout, quant::ScaleMethod scale_method,
+                     std::size_t index, std::span<const OutputTensor* const> tensors, ShardedOutput& out) {
   const OutputParameter& p = layout.parameters[index];
   ParameterSource data = parameter_source(source, p);
   if (!is_float_weight_dtype(p.source_dtype)) {
@@ -134,7 +134,7 @@ void write_parameter(const ModelDirectory& source, const MlxLayout& layout, std:
     // Rounded to the written dtype first: mlx_lm.convert casts before quantizing, and the
     // quantizer must see exactly the values a float copy of the model would hold.
     auto q = std::make_shared<QuantizedParameter>(
-        quantize_parameter(data, p.dtype, {p.decision.bits, p.decision.group_size}));
+        quantize_parameter(data, p.dtype, {p.decision.bits, p.decision.group_size}, scale_method));
     release_all(data);
     out.then([q, tensors, &out] {
       // Packed words are stored little-endian; swan targets little-endian hosts (x86-64, arm64).
@@ -171,7 +171,7 @@ WriteResult write_mlx_model(const ModelDirectory& source, const plan::QuantPlan&
     ShardedOutput shards(dir, layout);
     for (std::size_t i = 0; i < layout.parameters.size(); ++i) {
       if (options.on_parameter) options.on_parameter(i, layout.parameters.size(), layout.parameters[i].parameter.name);
-      write_parameter(source, layout, i, by_parameter[i], shards);
+      write_parameter(source, layout, plan.scale_method(), i, by_parameter[i], shards);
     }
     shards.finish();
 

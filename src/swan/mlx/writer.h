@@ -5,13 +5,13 @@
 // background thread while the next is computed):
 //   read (widen to float32) -> reject NaN/Inf (naming the tensor) -> round to the model
 //   dtype (config torch_dtype or --dtype, as mlx_lm.convert does) -> reject values that
-//   overflowed the dtype -> quant::quantize_affine for planned tensors -> write `.weight`
-//   (U32), `.scales`, `.biases` (model dtype), or the float tensor as is (its source bytes
-//   when the dtype does not change).
+//   overflowed the dtype -> quant::quantize_affine with the plan's scale method for planned
+//   tensors -> write `.weight` (U32), `.scales`, `.biases` (model dtype), or the float
+//   tensor as is (its source bytes when the dtype does not change).
 // Then model.safetensors.index.json, config.json, tokenizer files, generation_config.json,
 // *.py and a README.md model card. Everything goes to a temp dir that is renamed into
 // place only when complete (StagingDirectory). The input is only ever read.
-// Output is a pure function of (input, plan, dtype): byte-identical for any thread count.
+// Output is a pure function of (input, plan incl. its scale method, dtype): byte-identical for any thread count.
 #pragma once
 
 #include <cstdint>

@@ -42,7 +42,8 @@ std::int64_t elements_of(std::span<const std::int64_t> shape) {
 
 // Relative error of each (bits, group) option for the whole target: the element-weighted mean
 // of its sources' curves (exact for stacked experts of equal norm), only options every source has.
-std::vector<analysis::CurvePoint> target_curve(const PlanTarget& target, const analysis::Manifest& manifest) {
+std::vector<analysis::CurvePoint> target_curve(const PlanTarget& target, const analysis::Manifest& manifest,
+                                               quant::ScaleMethod scales) {
   const std::vector<std::string> sources = target.sources.empty() ? std::vector{target.name} : target.sources;
   std::vector<analysis::CurvePoint> combined;
   double total_elements = 0.0;
@@ -54,6 +55,10 @@ std::vector<analysis::CurvePoint> target_curve(const PlanTarget& target, const a
       fail("the manifest has no error curve for '{}'; re-run `swan analyze` (swan 0.3+, without --no-curves)",
            sources[s]);
     const auto& curve = *entry->error_curve;
+    if (curve.scales != quant::to_string(scales))
+      fail("the error curve of '{}' measures the {} quantizer, but the output will use {} scales; analyse with "
+           "the same --scales",
+           sources[s], curve.scales, quant::to_string(scales));
     const double n = static_cast<double>(curve.rows * curve.cols);
     if (s == 0) {
       combined = curve.points;
@@ -72,7 +77,7 @@ std::vector<analysis::CurvePoint> target_curve(const PlanTarget& target, const a
 
 std::vector<BudgetTarget> budget_targets(std::span<const PlanTarget> targets, const analysis::Manifest& manifest,
                                          std::size_t scale_bytes, std::size_t float_bytes, bool tied,
-                                         const Sensitivities* sensitivities) {
+                                         const Sensitivities* sensitivities, quant::ScaleMethod scales) {
   std::vector<BudgetTarget> out;
   out.reserve(targets.size());
   for (const auto& target : targets) {
@@ -86,7 +91,7 @@ std::vector<BudgetTarget> budget_targets(std::span<const PlanTarget> targets, co
     const auto elements = static_cast<std::uint64_t>(elements_of(target.shape));
     t.options.push_back({QuantDecision::keep_float(), elements * float_bytes, 0.0});
     if (!target.shape.empty() && analysis::has_error_curve(target.shape.back())) {
-      for (const auto& p : target_curve(target, manifest)) {
+      for (const auto& p : target_curve(target, manifest, scales)) {
         const QuantDecision d = QuantDecision::quantized(p.bits, p.group_size);
         t.options.push_back({d, quantized_bytes(static_cast<std::int64_t>(elements), d, scale_bytes), p.relative_error});
       }

@@ -25,6 +25,7 @@
 #include "swan/analysis/manifest.h"
 #include "swan/model/tensor_role.h"
 #include "swan/plan/quant_plan.h"
+#include "swan/quant/scale_method.h"
 
 namespace swan::plan {
 
@@ -57,9 +58,11 @@ using Sensitivities = std::map<std::string, double, std::less<>>;
 // last dimension no group size divides gets only the float option; a target whose sources
 // have no error curve is an error naming it. With `sensitivities`, a target's weight is its
 // measured sensitivity instead of the role prior (targets it lacks keep the prior).
+// The curves must have been measured with `scales`, the quantizer that will be written.
 std::vector<BudgetTarget> budget_targets(std::span<const PlanTarget> targets, const analysis::Manifest& manifest,
                                          std::size_t scale_bytes, std::size_t float_bytes, bool tied,
-                                         const Sensitivities* sensitivities = nullptr);
+                                         const Sensitivities* sensitivities = nullptr,
+                                         quant::ScaleMethod scales = quant::ScaleMethod::minmax);
 
 struct BudgetPlan {
   QuantPlan plan{"budget", QuantDecision::keep_float()};

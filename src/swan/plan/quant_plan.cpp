@@ -112,6 +112,7 @@ nlohmann::ordered_json to_json(const QuantPlan& plan) {
   j["schema"] = "swan-plan/1";
   j["method"] = plan.method();
   j["defaults"] = decision_json(plan.defaults());
+  j["scales"] = quant::to_string(plan.scale_method());
   j["list_every_module"] = plan.list_every_module;
   auto& tensors = j["tensors"] = nlohmann::ordered_json::array();
   for (const auto& t : plan.tensors()) {
@@ -132,6 +133,9 @@ QuantPlan plan_from_json(const nlohmann::json& j) {
     fail("plan JSON: expected an object with \"schema\": \"swan-plan/1\"");
   QuantPlan plan(j.value("method", std::string{"manual"}), decision_from_json(j.at("defaults"), "defaults"));
   plan.list_every_module = j.value("list_every_module", false);
+  if (j.contains("scales") && !j["scales"].is_string())
+    fail("plan JSON: \"scales\" must be a string, minmax or optimized");
+  plan.set_scale_method(quant::parse_scale_method(j.value("scales", std::string{"minmax"})));
   for (const auto& e : j.at("tensors")) {
     const std::string name = e.at("name").get<std::string>();
     PlanTarget target{name, e.at("shape").get<std::vector<std::int64_t>>(),

@@ -13,6 +13,10 @@
 // is kept float. mlx_lm's uniform -q never tries smaller groups (it keeps such a layer
 // float), so a plan that must match it asks for GroupSizeFallback::keep_float. The requested and the final decision are both kept, so summaries can
 // report every fallback. The plan does not read tensors: it only needs names and shapes.
+//
+// The plan also names the scale method every quantized tensor is written with (minmax or
+// optimized, quant/scale_method.h): one choice for the whole model, so the error curves a
+// planner builds and the file a writer produces come from the same quantizer.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +27,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "swan/quant/scale_method.h"
 
 namespace swan::plan {
 
@@ -81,6 +87,9 @@ class QuantPlan {
   QuantDecision defaults() const { return defaults_; }
   bool quantizes() const { return defaults_.is_quantized(); }
 
+  quant::ScaleMethod scale_method() const { return scale_method_; }
+  void set_scale_method(quant::ScaleMethod method) { scale_method_ = method; }
+
   // Adds (or replaces) the decision for `target`, applying the group-size fallback.
   const TensorPlan& set(const PlanTarget& target, QuantDecision requested, std::string reason,
                         GroupSizeFallback fallback = GroupSizeFallback::smaller_groups);
@@ -96,6 +105,7 @@ class QuantPlan {
  private:
   std::string method_;
   QuantDecision defaults_;
+  quant::ScaleMethod scale_method_ = quant::ScaleMethod::minmax;  // what mlx_lm.convert does
   std::vector<TensorPlan> tensors_;
   std::unordered_map<std::string, std::size_t> index_;
 };
@@ -104,7 +114,8 @@ class QuantPlan {
 // group, each `scale_bytes` wide (the model dtype); float tensors cost elements × float_bytes.
 std::uint64_t quantized_bytes(std::int64_t elements, QuantDecision decision, std::size_t scale_bytes);
 
-// Save / reload ("schema": "swan-plan/1").
+// Save / reload ("schema": "swan-plan/1"). "scales" holds the scale method; plans saved
+// before it existed have none and were written with minmax, so absent means minmax.
 nlohmann::ordered_json to_json(const QuantPlan& plan);
 QuantPlan plan_from_json(const nlohmann::json& json);
 

@@ -24,6 +24,7 @@
 #include <span>
 
 #include "swan/core/dtype.h"
+#include "swan/quant/scale_method.h"
 
 namespace swan::quant {
 
@@ -53,6 +54,11 @@ void quantize_affine(std::span<const float> weights, std::size_t rows, std::size
 void quantize_affine(std::span<const float> weights, std::size_t rows, std::size_t cols, AffineFormat format,
                      DType scale_dtype, std::span<std::uint32_t> packed, std::span<float> scales,
                      std::span<float> biases, int threads);
+// Same, with the scale method: minmax is the function above; optimized is bitwise identical
+// to quantize_affine_optimized_reference (affine_optimized.h), for any thread count.
+void quantize_affine(std::span<const float> weights, std::size_t rows, std::size_t cols, AffineFormat format,
+                     DType scale_dtype, std::span<std::uint32_t> packed, std::span<float> scales,
+                     std::span<float> biases, int threads, ScaleMethod method);
 
 // Codes of one row, unpacked from its packed words.
 void unpack_row(std::span<const std::uint32_t> packed_row, std::size_t cols, int bits, std::span<std::uint8_t> codes);

@@ -1,10 +1,12 @@
-// Fast MLX affine quantizer: rows in parallel (OpenMP), one group at a time with
-// vectorisable loops (affine_group.h) and bit width-specialised packing (bit_packing.h).
-// Bitwise identical to quantize_affine_reference; the row is the unit of work, so the
-// output does not depend on the number of threads.
+// Fast MLX affine quantizers: rows in parallel (OpenMP), one group at a time with
+// vectorisable loops (affine_group.h for min/max, affine_optimized_group.h for optimized
+// scales) and bit width-specialised packing (bit_packing.h). Bitwise identical to
+// quantize_affine_reference / quantize_affine_optimized_reference; the row is the unit of
+// work, so the output does not depend on the number of threads.
 #include "swan/quant/affine.h"
 #include "swan/quant/affine_checks.h"
 #include "swan/quant/affine_group.h"
+#include "swan/quant/affine_optimized_group.h"
 #include "swan/quant/bit_packing.h"
 #include "swan/quant/thread_count.h"
 
@@ -40,11 +42,35 @@ void quantize_rows(const float* weights, std::size_t rows, std::size_t cols, int
   }
 }
 
-}  // namespace
+template <int Bits>
+void quantize_rows_optimized(const float* weights, std::size_t rows, std::size_t cols, int group_size,
+                             DType scale_dtype, std::uint32_t* packed, float* scales, float* biases, int threads) {
+  const float n_bins = static_cast<float>((1 << Bits) - 1);
+  const std::size_t words = packed_words_per_row(cols, Bits);
+  const std::size_t groups = groups_per_row(cols, group_size);
+  const int blocks_per_group = group_size / detail::kBlockCodes;
+  const auto row_count = static_cast<std::ptrdiff_t>(rows);
 
-void quantize_affine(std::span<const float> weights, std::size_t rows, std::size_t cols, AffineFormat format,
+#pragma omp parallel for schedule(dynamic, 4) num_threads(threads) if (threads > 1)
+  for (std::ptrdiff_t r = 0; r < row_count; ++r) {
+    alignas(64) float codes[128];
+    const float* row = weights + static_cast<std::size_t>(r) * cols;
+    std::uint32_t* row_words = packed + static_cast<std::size_t>(r) * words;
+    for (std::size_t g = 0; g < groups; ++g) {
+      const std::size_t at = static_cast<std::size_t>(r) * groups + g;
+      detail::optimized_group(row + g * static_cast<std::size_t>(group_size), group_size, n_bins, scale_dtype, codes,
+                              scales[at], biases[at]);
+      std::uint32_t* group_words = row_words + g * static_cast<std::size_t>(group_size) * Bits / 32;
+      for (int b = 0; b < blocks_per_group; ++b) {
+        detail::pack_block<Bits>(codes + b * detail::kBlockCodes, group_words + b * Bits);
+      }
+    }
+  }
+}
+
+void check_arguments(std::span<const float> weights, std::size_t rows, std::size_t cols, AffineFormat format,
                      DType scale_dtype, std::span<std::uint32_t> packed, std::span<float> scales,
-                     std::span<float> biases, int threads) {
+                     std::span<float> biases) {
   const char* op = "quantize_affine";
   detail::check_format(op, format, cols);
   detail::check_scale_dtype(op, scale_dtype);
@@ -52,6 +78,14 @@ void quantize_affine(std::span<const float> weights, std::size_t rows, std::size
   detail::check_size(op, "packed", packed.size(), rows * packed_words_per_row(cols, format.bits));
   detail::check_size(op, "scales", scales.size(), rows * groups_per_row(cols, format.group_size));
   detail::check_size(op, "biases", biases.size(), rows * groups_per_row(cols, format.group_size));
+}
+
+}  // namespace
+
+void quantize_affine(std::span<const float> weights, std::size_t rows, std::size_t cols, AffineFormat format,
+                     DType scale_dtype, std::span<std::uint32_t> packed, std::span<float> scales,
+                     std::span<float> biases, int threads) {
+  check_arguments(weights, rows, cols, format, scale_dtype, packed, scales, biases);
   const int thread_count = detail::thread_count(rows, rows * cols, threads);
   detail::dispatch_bits(format.bits, [&](auto bits) {
     quantize_rows<decltype(bits)::value>(weights.data(), rows, cols, format.group_size, scale_dtype, packed.data(),
@@ -63,6 +97,21 @@ void quantize_affine(std::span<const float> weights, std::size_t rows, std::size
                      DType scale_dtype, std::span<std::uint32_t> packed, std::span<float> scales,
                      std::span<float> biases) {
   quantize_affine(weights, rows, cols, format, scale_dtype, packed, scales, biases, 0);
+}
+
+void quantize_affine(std::span<const float> weights, std::size_t rows, std::size_t cols, AffineFormat format,
+                     DType scale_dtype, std::span<std::uint32_t> packed, std::span<float> scales,
+                     std::span<float> biases, int threads, ScaleMethod method) {
+  if (method == ScaleMethod::minmax) {
+    quantize_affine(weights, rows, cols, format, scale_dtype, packed, scales, biases, threads);
+    return;
+  }
+  check_arguments(weights, rows, cols, format, scale_dtype, packed, scales, biases);
+  const int thread_count = detail::thread_count(rows, rows * cols, threads);
+  detail::dispatch_bits(format.bits, [&](auto bits) {
+    quantize_rows_optimized<decltype(bits)::value>(weights.data(), rows, cols, format.group_size, scale_dtype,
+                                                   packed.data(), scales.data(), biases.data(), thread_count);
+  });
 }
 
 }  // namespace swan::quant

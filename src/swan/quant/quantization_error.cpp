@@ -5,12 +5,13 @@
 
 #include "swan/quant/affine_checks.h"
 #include "swan/quant/affine_group.h"
+#include "swan/quant/affine_optimized_group.h"
 #include "swan/quant/thread_count.h"
 
 namespace swan::quant {
 
 double quantization_sse(std::span<const float> weights, std::size_t rows, std::size_t cols, AffineFormat format,
-                        DType scale_dtype, int threads) {
+                        DType scale_dtype, int threads, ScaleMethod method) {
   const char* op = "quantization_sse";
   detail::check_format(op, format, cols);
   detail::check_scale_dtype(op, scale_dtype);
@@ -30,11 +31,15 @@ double quantization_sse(std::span<const float> weights, std::size_t rows, std::s
     double sse = 0.0;
     for (std::size_t g = 0; g < groups; ++g) {
       const float* group = row + g * static_cast<std::size_t>(group_size);
-      const detail::GroupParams params = detail::group_params(detail::group_range(group, group_size), n_bins);
-      detail::group_codes(group, group_size, params, n_bins, codes);
-      // Reconstruct with the stored (dtype-rounded) parameters: that is what a reader gets.
-      const float scale = detail::round_to_scale_dtype(scale_dtype, params.scale);
-      const float bias = detail::round_to_scale_dtype(scale_dtype, params.bias);
+      float scale, bias;  // the stored (dtype-rounded) values: what a reader reconstructs with
+      if (method == ScaleMethod::optimized) {
+        detail::optimized_group(group, group_size, n_bins, scale_dtype, codes, scale, bias);
+      } else {
+        const detail::GroupParams params = detail::group_params(detail::group_range(group, group_size), n_bins);
+        detail::group_codes(group, group_size, params, n_bins, codes);
+        scale = detail::round_to_scale_dtype(scale_dtype, params.scale);
+        bias = detail::round_to_scale_dtype(scale_dtype, params.bias);
+      }
       for (int j = 0; j < group_size; ++j) {
         const float product = codes[j] * scale;
         const float reconstructed = product + bias;
