@@ -54,6 +54,10 @@ COPIED = [
     "golden/llamacpp-tokenizer/llama-bpe.inp",
     "golden/llamacpp-tokenizer/llama-bpe.out",
     "golden/tokenizer/qwen3-tiny-5.8m_cases.json",
+    "models/moe-tiny-qwen3",
+    "models/moe-tiny-mixtral",
+    "golden/moe",
+    "golden/generate/qwen3-tiny-5.8m.json",
 ]
 # Left out on purpose: golden/mlx/generation-log.txt (no test reads it), the READMEs (their
 # content is summarised in tests/fixtures/README.md).
