@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/gguf_output.h"
 #include "cli/write_output.h"
 #include "swan/analysis/analyzer.h"
 #include "swan/core/error.h"
@@ -22,6 +23,7 @@ void add_convert_command(CLI::App& app) {
   struct Options {
     std::string model, method, thresholds = "cli";
     OutputOptions output;
+    GgufOptions gguf;
     int bits = 0, group_size = 0, threads = 0;
     std::uint64_t seed = 0;
     bool quantize = false;
@@ -47,8 +49,12 @@ void add_convert_command(CLI::App& app) {
       ->check(CLI::IsMember({"cli", "config"}));
   cmd->add_option("--seed", opts->seed, "seed of SWAN's randomised metrics");
   add_output_options(*cmd, opts->output, opts->threads);
+  add_gguf_options(*cmd, opts->gguf);
   cmd->callback([opts] {
     const bool uniform_flags = opts->quantize || opts->bits != 0 || opts->group_size != 0;
+    if (opts->threads > 0) omp_set_num_threads(opts->threads);
+    if (opts->gguf.format == "gguf" || !opts->gguf.type.empty() || !opts->gguf.preset.empty())
+      return write_gguf_output(opts->model, opts->gguf, opts->output, uniform_flags || !opts->method.empty());
     if (opts->method == "swan" && uniform_flags) {  // a usage error: exit 2, like CLI11's own
       fmt::print(stderr, "swan: error: --method swan chooses bits per tensor; do not combine it with -q/--bits/--group-size\n");
       exit_code() = 2;
