@@ -82,6 +82,7 @@ std::vector<std::byte> encode_header(const Metadata& metadata, const std::vector
       out.put_scalar(value.type, value.scalar, key);
       continue;
     }
+    if (value.element_type == ValueType::ARRAY) fail("GGUF metadata '{}': arrays of arrays are not allowed", key);
     out.put(static_cast<std::int32_t>(value.element_type));
     out.put<std::uint64_t>(value.elements.size());
     for (const auto& e : value.elements) out.put_scalar(value.element_type, e, key);
