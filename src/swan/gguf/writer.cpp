@@ -18,13 +18,11 @@ class Encoder {
  public:
   template <typename T>
   void put(T value) {
-    const auto* p = reinterpret_cast<const std::byte*>(&value);
-    bytes_.insert(bytes_.end(), p, p + sizeof(T));
+    append(&value, sizeof(T));
   }
   void put_string(std::string_view s) {
     put<std::uint64_t>(s.size());
-    const auto* p = reinterpret_cast<const std::byte*>(s.data());
-    bytes_.insert(bytes_.end(), p, p + s.size());
+    append(s.data(), s.size());
   }
   void put_scalar(ValueType type, const Scalar& s, std::string_view key) {
     auto check = [&]<typename T>() -> const T& {
@@ -52,6 +50,12 @@ class Encoder {
   std::vector<std::byte> take() { return std::move(bytes_); }
 
  private:
+  void append(const void* data, std::size_t size) {
+    const std::size_t at = bytes_.size();
+    bytes_.resize(at + size);
+    if (size > 0) std::memcpy(bytes_.data() + at, data, size);
+  }
+
   std::vector<std::byte> bytes_;
 };
 
