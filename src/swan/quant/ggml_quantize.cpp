@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "swan/core/error.h"
+#include "swan/quant/ggml_blocks.h"
 #include "swan/quant/ggml_quantize.h"
 #include "swan/quant/thread_count.h"
 
@@ -24,6 +25,16 @@ void check_matrix(GgmlType type, std::size_t values, std::size_t bytes, std::siz
          rows * bytes_for(type, cols), bytes);
 }
 
+// The fastest byte-exact way to quantize one row.
+void quantize_row(GgmlType type, std::span<const float> row, std::span<std::byte> out) {
+  if ((type == GgmlType::Q4_K || type == GgmlType::Q5_K) && row.size() % 256 == 0 &&
+      out.size() == bytes_for(type, row.size())) {
+    detail::quantize_row_q45_k_fast(row.data(), row.size(), out.data(), type == GgmlType::Q4_K ? 4 : 5);
+    return;
+  }
+  quantize_row_reference(type, row, out);
+}
+
 }  // namespace
 
 void quantize_rows(GgmlType type, std::span<const float> values, std::size_t rows, std::size_t cols,
@@ -35,7 +46,7 @@ void quantize_rows(GgmlType type, std::span<const float> values, std::size_t row
 #pragma omp parallel for num_threads(team) if (team > 1) schedule(static)
   for (std::ptrdiff_t r = 0; r < n; ++r) {
     const auto row = static_cast<std::size_t>(r);
-    quantize_row_reference(type, values.subspan(row * cols, cols), out.subspan(row * row_bytes, row_bytes));
+    quantize_row(type, values.subspan(row * cols, cols), out.subspan(row * row_bytes, row_bytes));
   }
 }
 
@@ -67,7 +78,7 @@ double ggml_quantization_sse(GgmlType type, std::span<const float> values, std::
     for (std::ptrdiff_t r = 0; r < n; ++r) {
       const auto row = static_cast<std::size_t>(r);
       const auto x = values.subspan(row * cols, cols);
-      quantize_row_reference(type, x, packed);
+      quantize_row(type, x, packed);
       dequantize_row_reference(type, packed, decoded);
       double sum = 0.0;
       for (std::size_t i = 0; i < cols; ++i) {

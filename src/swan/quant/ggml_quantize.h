@@ -27,8 +27,9 @@ void quantize_row_reference(GgmlType type, std::span<const float> row, std::span
 void dequantize_row_reference(GgmlType type, std::span<const std::byte> row, std::span<float> out);
 
 // rows x cols values (row-major) -> rows * bytes_for(type, cols) bytes, rows spread over
-// OpenMP threads (threads <= 0: OpenMP's default, fewer for small matrices). Byte-identical
-// to the reference for any thread count: each row is computed by one thread with the same code.
+// OpenMP threads (threads <= 0: OpenMP's default, fewer for small matrices), with the
+// lane-parallel Q4_K/Q5_K fits (ggml_fast.cpp). Byte-identical to the reference for any
+// thread count: each row is computed by one thread, every lane in the reference's order.
 void quantize_rows(GgmlType type, std::span<const float> values, std::size_t rows, std::size_t cols,
                    std::span<std::byte> out, int threads = 0);
 void dequantize_rows(GgmlType type, std::span<const std::byte> data, std::size_t rows, std::size_t cols,

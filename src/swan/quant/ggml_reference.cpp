@@ -12,6 +12,7 @@
 #include "swan/core/dtype.h"
 #include "swan/core/error.h"
 #include "swan/core/float_formats.h"
+#include "swan/quant/ggml_blocks.h"
 #include "swan/quant/ggml_quantize.h"
 
 namespace swan::quant {
@@ -20,14 +21,8 @@ namespace {
 constexpr int kSuperBlock = 256;
 constexpr float kGroupMaxEps = 1e-15f;
 
-// Round half to even through float addition of 1.5 * 2^23 (ggml's nearest_int); valid
-// for |v| < 2^22, which every caller guarantees by construction.
-int nearest_int(float value) {
-  const float shifted = value + 12582912.0f;
-  std::int32_t bits;
-  std::memcpy(&bits, &shifted, sizeof(bits));
-  return (bits & 0x007fffff) - 0x00400000;
-}
+using detail::AsymmetricSearch;
+using detail::nearest_int;
 
 void store_fp16(std::byte* at, float value) {
   const std::uint16_t bits = float_to_fp16(value);
@@ -213,13 +208,6 @@ float fit_symmetric_descent(int n, int nmax, const float* x, std::int8_t* codes)
   return sumlx / suml2;
 }
 
-struct AsymmetricSearch {
-  float rmin;
-  float rdelta;
-  int steps;
-  bool absolute_error;  // else squared error
-};
-
 // Asymmetric fit x ≈ scale * code - min (ggml's make_qkx2_quants). Codes in [0, nmax].
 // Returns the scale; `min_out` receives the non-negative offset subtracted on decode.
 float fit_asymmetric(int n, int nmax, const float* x, const float* weights, std::uint8_t* codes, float* min_out,
@@ -315,25 +303,18 @@ void unpack_scale_min_k4(int j, const std::uint8_t* packed, int* scale, int* min
   }
 }
 
-// Q4_K (bits 4) and Q5_K (bits 5): 8 sub-blocks of 32, 6-bit scales and mins.
-void quantize_q45_k(const float* x, std::byte* block, int bits) {
+}  // namespace
+
+// Q4_K / Q5_K after the per-sub-block fits: quantize the 6-bit scales and mins, store the
+// fp16 super-block scales, re-derive the codes from the stored values, pack.
+void detail::encode_q45_k(const float* x, const float* scales, const float* mins, std::uint8_t* codes,
+                          std::byte* block, int bits) {
   const int nmax = (1 << bits) - 1;
-  const AsymmetricSearch search = bits == 4 ? AsymmetricSearch{-1.0f, 0.1f, 20, false}
-                                            : AsymmetricSearch{-0.5f, 0.1f, 15, false};
-  std::array<std::uint8_t, kSuperBlock> codes{};
-  std::array<float, 8> scales{}, mins{};
-  std::array<float, 32> weights{};
+  // Running maxima from +0.0 with a strict '>': an all -0.0 set of mins keeps dmin = +0.0.
   float max_scale = 0.0f, max_min = 0.0f;
   for (int j = 0; j < 8; ++j) {
-    const float* xs = x + 32 * j;
-    float sum_x2 = 0.0f;
-    for (int l = 0; l < 32; ++l) sum_x2 += xs[l] * xs[l];
-    const float av_x = std::sqrt(sum_x2 / 32.0f);
-    for (int l = 0; l < 32; ++l) weights[static_cast<std::size_t>(l)] = av_x + std::fabs(xs[l]);
-    const auto js = static_cast<std::size_t>(j);
-    scales[js] = fit_asymmetric(32, nmax, xs, weights.data(), codes.data() + 32 * j, &mins[js], search);
-    if (scales[js] > max_scale) max_scale = scales[js];
-    if (mins[js] > max_min) max_min = mins[js];
+    if (scales[j] > max_scale) max_scale = scales[j];
+    if (mins[j] > max_min) max_min = mins[j];
   }
   const float inv_scale = max_scale > 0.0f ? 63.0f / max_scale : 0.0f;
   const float inv_min = max_min > 0.0f ? 63.0f / max_min : 0.0f;
@@ -354,15 +335,14 @@ void quantize_q45_k(const float* x, std::byte* block, int bits) {
     if (d == 0.0f) continue;
     const float dm = dmin_all * static_cast<float>(m);
     for (int i = 0; i < 32; ++i)
-      codes[static_cast<std::size_t>(32 * j + i)] =
+      codes[32 * j + i] =
           static_cast<std::uint8_t>(std::clamp(nearest_int((x[32 * j + i] + dm) / d), 0, nmax));
   }
   if (bits == 4) {
     std::uint8_t* qs = bytes_u8(block + 16);
     for (int c = 0; c < 4; ++c)
       for (int l = 0; l < 32; ++l)
-        qs[32 * c + l] = static_cast<std::uint8_t>(codes[static_cast<std::size_t>(64 * c + l)] |
-                                                   (codes[static_cast<std::size_t>(64 * c + l + 32)] << 4));
+        qs[32 * c + l] = static_cast<std::uint8_t>(codes[64 * c + l] | (codes[64 * c + l + 32] << 4));
     return;
   }
   std::uint8_t* qh = bytes_u8(block + 16);
@@ -370,11 +350,31 @@ void quantize_q45_k(const float* x, std::byte* block, int bits) {
   std::fill(qh, qh + 32, std::uint8_t{0});
   for (int c = 0; c < 4; ++c)
     for (int l = 0; l < 32; ++l) {
-      const int lo = codes[static_cast<std::size_t>(64 * c + l)];
-      const int hi = codes[static_cast<std::size_t>(64 * c + l + 32)];
+      const int lo = codes[64 * c + l];
+      const int hi = codes[64 * c + l + 32];
       qh[l] = static_cast<std::uint8_t>(qh[l] | ((lo >> 4) << (2 * c)) | ((hi >> 4) << (2 * c + 1)));
       qs[32 * c + l] = static_cast<std::uint8_t>((lo & 15) | ((hi & 15) << 4));
     }
+}
+
+namespace {
+
+// Q4_K (bits 4) and Q5_K (bits 5): 8 sub-blocks of 32, each fitted on its own.
+void quantize_q45_k(const float* x, std::byte* block, int bits) {
+  const int nmax = (1 << bits) - 1;
+  std::array<std::uint8_t, kSuperBlock> codes{};
+  std::array<float, 8> scales{}, mins{};
+  std::array<float, 32> weights{};
+  for (int j = 0; j < 8; ++j) {
+    const float* xs = x + 32 * j;
+    float sum_x2 = 0.0f;
+    for (int l = 0; l < 32; ++l) sum_x2 += xs[l] * xs[l];
+    const float av_x = std::sqrt(sum_x2 / 32.0f);
+    for (int l = 0; l < 32; ++l) weights[static_cast<std::size_t>(l)] = av_x + std::fabs(xs[l]);
+    const auto js = static_cast<std::size_t>(j);
+    scales[js] = fit_asymmetric(32, nmax, xs, weights.data(), codes.data() + 32 * j, &mins[js], detail::q45_k_search(bits));
+  }
+  detail::encode_q45_k(x, scales.data(), mins.data(), codes.data(), block, bits);
 }
 
 void quantize_q6_k(const float* x, std::byte* block) {
