@@ -18,99 +18,86 @@ constexpr int kLanes = 8;   // sub-blocks per super-block
 constexpr int kLength = 32;  // elements per sub-block
 
 using Lanes = std::array<float, kLanes>;
-using LaneInts = std::array<int, kLanes>;
 
-// x[i][lane] = element i of sub-block `lane`; likewise weights. Outputs per lane.
-void fit_asymmetric_lanes(const float (&x)[kLength][kLanes], const float (&w)[kLength][kLanes], int nmax,
-                          AsymmetricSearch search, std::uint8_t (&codes)[kLength][kLanes], Lanes& scale_out,
-                          Lanes& min_out) {
+// Eight float / int lanes in GCC/Clang vector types: the arithmetic operators act lane by
+// lane with IEEE semantics, so each lane computes exactly what the scalar code would.
+typedef float F8 __attribute__((vector_size(32)));
+typedef int I8 __attribute__((vector_size(32)));
+
+F8 load(const Lanes& a) {
+  F8 v;
+  std::memcpy(&v, a.data(), sizeof(v));
+  return v;
+}
+F8 splat(float f) { return F8{} + f; }
+I8 splat_int(int i) { return I8{} + i; }
+// mask lanes are all ones or all zeros (vector comparison results).
+F8 select(I8 mask, F8 a, F8 b) { return reinterpret_cast<F8>((mask & reinterpret_cast<I8>(a)) | (~mask & reinterpret_cast<I8>(b))); }
+I8 select(I8 mask, I8 a, I8 b) { return (mask & a) | (~mask & b); }
+F8 abs(F8 v) { return reinterpret_cast<F8>(reinterpret_cast<I8>(v) & 0x7fffffff); }
+I8 nearest(F8 v) { return (reinterpret_cast<I8>(v + 12582912.0f) & 0x007fffff) - 0x00400000; }
+I8 clamp(I8 q, int hi) {
+  q = select(q < 0, splat_int(0), q);
+  return select(q > hi, splat_int(hi), q);
+}
+F8 to_float(I8 q) { return __builtin_convertvector(q, F8); }
+
+// x[i] = element i of the 8 sub-blocks (lane = sub-block); likewise weights. The same steps
+// as fit_asymmetric in ggml_reference.cpp, per lane.
+void fit_asymmetric_lanes(const F8 (&x)[kLength], const F8 (&w)[kLength], int nmax, AsymmetricSearch search,
+                          I8 (&codes)[kLength], Lanes& scale_out, Lanes& min_out) {
   const float fnmax = static_cast<float>(nmax);
-  Lanes min, max, sum_w, sum_x;
-  for (int l = 0; l < kLanes; ++l) {
-    min[l] = x[0][l];
-    max[l] = x[0][l];
-    sum_w[l] = w[0][l];
-    sum_x[l] = sum_w[l] * x[0][l];
+  F8 min = x[0], max = x[0], sum_w = w[0], sum_x = w[0] * x[0];
+  for (int i = 1; i < kLength; ++i) {
+    min = select(x[i] < min, x[i], min);
+    max = select(x[i] > max, x[i], max);
+    sum_w += w[i];
+    sum_x += w[i] * x[i];
   }
-  for (int i = 1; i < kLength; ++i)
-    for (int l = 0; l < kLanes; ++l) {
-      min[l] = x[i][l] < min[l] ? x[i][l] : min[l];
-      max[l] = x[i][l] > max[l] ? x[i][l] : max[l];
-      sum_w[l] += w[i][l];
-      sum_x[l] += w[i][l] * x[i][l];
-    }
-  std::array<bool, kLanes> flat;
-  Lanes iscale, scale, best_error, range;
-  for (int l = 0; l < kLanes; ++l) {
-    min[l] = min[l] > 0.0f ? 0.0f : min[l];
-    flat[l] = max[l] == min[l];
-    range[l] = flat[l] ? 1.0f : max[l] - min[l];  // flat lanes are overwritten at the end
-    iscale[l] = fnmax / range[l];
-    scale[l] = 1.0f / iscale[l];
-    best_error[l] = 0.0f;
+  min = select(min > 0.0f, splat(0.0f), min);
+  const I8 flat = max == min;
+  const F8 range = select(flat, splat(1.0f), max - min);  // flat lanes are overwritten at the end
+  F8 iscale = fnmax / range;
+  F8 scale = 1.0f / iscale;
+  F8 best_error = splat(0.0f);
+  auto error_of = [&](F8 diff) { return search.absolute_error ? abs(diff) : diff * diff; };
+  for (int i = 0; i < kLength; ++i) {
+    codes[i] = clamp(nearest(iscale * (x[i] - min)), nmax);
+    best_error += w[i] * error_of(scale * to_float(codes[i]) + min - x[i]);
   }
-  for (int i = 0; i < kLength; ++i)
-    for (int l = 0; l < kLanes; ++l) {
-      const int q = std::min(std::max(nearest_int(iscale[l] * (x[i][l] - min[l])), 0), nmax);
-      codes[i][l] = static_cast<std::uint8_t>(q);
-      float diff = scale[l] * static_cast<float>(q) + min[l] - x[i][l];
-      diff = search.absolute_error ? std::fabs(diff) : diff * diff;
-      best_error[l] += w[i][l] * diff;
-    }
-  std::uint8_t trial[kLength][kLanes];
+  I8 trial[kLength];
   for (int step = 0; step <= search.steps; ++step) {
-    Lanes sum_l{}, sum_l2{}, sum_xl{};
-    for (int l = 0; l < kLanes; ++l)
-      iscale[l] = (search.rmin + search.rdelta * static_cast<float>(step) + fnmax) / (max[l] - min[l] + (flat[l] ? 1.0f : 0.0f));
-    for (int i = 0; i < kLength; ++i)
-      for (int l = 0; l < kLanes; ++l) {
-        const int q = std::min(std::max(nearest_int(iscale[l] * (x[i][l] - min[l])), 0), nmax);
-        trial[i][l] = static_cast<std::uint8_t>(q);
-        const float fq = static_cast<float>(q);
-        sum_l[l] += w[i][l] * fq;
-        sum_l2[l] += w[i][l] * fq * fq;
-        sum_xl[l] += w[i][l] * fq * x[i][l];
-      }
-    Lanes this_scale, this_min, error{};
-    std::array<bool, kLanes> valid;
-    for (int l = 0; l < kLanes; ++l) {
-      const float det = sum_w[l] * sum_l2[l] - sum_l[l] * sum_l[l];
-      valid[l] = det > 0.0f && !flat[l];
-      const float safe_det = valid[l] ? det : 1.0f;
-      this_scale[l] = (sum_w[l] * sum_xl[l] - sum_x[l] * sum_l[l]) / safe_det;
-      this_min[l] = (sum_l2[l] * sum_x[l] - sum_l[l] * sum_xl[l]) / safe_det;
-      if (this_min[l] > 0.0f) {
-        this_min[l] = 0.0f;
-        this_scale[l] = sum_xl[l] / (sum_l2[l] != 0.0f ? sum_l2[l] : 1.0f);
-      }
+    // `min` moves when a trial wins, as in the reference; flat lanes divide by 1, unused.
+    iscale = (search.rmin + search.rdelta * static_cast<float>(step) + fnmax) / select(flat, splat(1.0f), max - min);
+    F8 sum_l = splat(0.0f), sum_l2 = splat(0.0f), sum_xl = splat(0.0f);
+    for (int i = 0; i < kLength; ++i) {
+      trial[i] = clamp(nearest(iscale * (x[i] - min)), nmax);
+      const F8 fq = to_float(trial[i]);
+      sum_l += w[i] * fq;
+      sum_l2 += w[i] * fq * fq;
+      sum_xl += w[i] * fq * x[i];
     }
-    for (int i = 0; i < kLength; ++i)
-      for (int l = 0; l < kLanes; ++l) {
-        float diff = this_scale[l] * static_cast<float>(trial[i][l]) + this_min[l] - x[i][l];
-        diff = search.absolute_error ? std::fabs(diff) : diff * diff;
-        error[l] += w[i][l] * diff;
-      }
-    std::array<bool, kLanes> win;
-    bool any = false;
-    for (int l = 0; l < kLanes; ++l) {
-      win[l] = valid[l] && error[l] < best_error[l];
-      any = any || win[l];
-      best_error[l] = win[l] ? error[l] : best_error[l];
-      scale[l] = win[l] ? this_scale[l] : scale[l];
-      min[l] = win[l] ? this_min[l] : min[l];
-    }
-    if (any)
-      for (int i = 0; i < kLength; ++i)
-        for (int l = 0; l < kLanes; ++l) codes[i][l] = win[l] ? trial[i][l] : codes[i][l];
+    const F8 det = sum_w * sum_l2 - sum_l * sum_l;
+    const I8 valid = (det > 0.0f) & ~flat;
+    const F8 safe_det = select(valid, det, splat(1.0f));
+    F8 this_scale = (sum_w * sum_xl - sum_x * sum_l) / safe_det;
+    F8 this_min = (sum_l2 * sum_x - sum_l * sum_xl) / safe_det;
+    const I8 clip = this_min > 0.0f;
+    this_scale = select(clip, sum_xl / select(sum_l2 != 0.0f, sum_l2, splat(1.0f)), this_scale);
+    this_min = select(clip, splat(0.0f), this_min);
+    F8 error = splat(0.0f);
+    for (int i = 0; i < kLength; ++i) error += w[i] * error_of(this_scale * to_float(trial[i]) + this_min - x[i]);
+    const I8 win = valid & (error < best_error);
+    best_error = select(win, error, best_error);
+    scale = select(win, this_scale, scale);
+    min = select(win, this_min, min);
+    for (int i = 0; i < kLength; ++i) codes[i] = select(win, trial[i], codes[i]);
   }
-  for (int l = 0; l < kLanes; ++l) {
-    if (flat[l]) {
-      for (int i = 0; i < kLength; ++i) codes[i][l] = 0;
-      scale[l] = 0.0f;
-    }
-    scale_out[l] = scale[l];
-    min_out[l] = -min[l];
-  }
+  for (int i = 0; i < kLength; ++i) codes[i] = select(flat, splat_int(0), codes[i]);
+  scale = select(flat, splat(0.0f), scale);
+  const F8 negative_min = -min;
+  std::memcpy(scale_out.data(), &scale, sizeof(scale));
+  std::memcpy(min_out.data(), &negative_min, sizeof(negative_min));
 }
 
 }  // namespace
@@ -121,23 +108,28 @@ void quantize_row_q45_k_fast(const float* x, std::size_t n, std::byte* out, int 
   const std::size_t block_bytes = bits == 4 ? 144 : 176;
   for (std::size_t b = 0; b < n / 256; ++b) {
     const float* xb = x + 256 * b;
-    float xt[kLength][kLanes], wt[kLength][kLanes];
-    Lanes sum_x2{};
-    for (int i = 0; i < kLength; ++i)
-      for (int l = 0; l < kLanes; ++l) {
-        xt[i][l] = xb[kLength * l + i];
-        sum_x2[l] += xt[i][l] * xt[i][l];
-      }
-    Lanes av_x;
-    for (int l = 0; l < kLanes; ++l) av_x[l] = std::sqrt(sum_x2[l] / 32.0f);
-    for (int i = 0; i < kLength; ++i)
-      for (int l = 0; l < kLanes; ++l) wt[i][l] = av_x[l] + std::fabs(xt[i][l]);
-    std::uint8_t ct[kLength][kLanes];
+    F8 xt[kLength], wt[kLength];
+    Lanes column;
+    F8 sum_x2 = splat(0.0f);
+    for (int i = 0; i < kLength; ++i) {
+      for (int l = 0; l < kLanes; ++l) column[static_cast<std::size_t>(l)] = xb[kLength * l + i];
+      xt[i] = load(column);
+      sum_x2 += xt[i] * xt[i];
+    }
+    Lanes sums, av_x;
+    std::memcpy(sums.data(), &sum_x2, sizeof(sum_x2));
+    for (std::size_t l = 0; l < kLanes; ++l) av_x[l] = std::sqrt(sums[l] / 32.0f);
+    const F8 av = load(av_x);
+    for (int i = 0; i < kLength; ++i) wt[i] = av + abs(xt[i]);
+    I8 ct[kLength];
     Lanes scales, mins;
     fit_asymmetric_lanes(xt, wt, nmax, search, ct, scales, mins);
     std::array<std::uint8_t, 256> codes;
-    for (int i = 0; i < kLength; ++i)
-      for (int l = 0; l < kLanes; ++l) codes[static_cast<std::size_t>(kLength * l + i)] = ct[i][l];
+    for (int i = 0; i < kLength; ++i) {
+      std::array<int, kLanes> lanes;
+      std::memcpy(lanes.data(), &ct[i], sizeof(ct[i]));
+      for (int l = 0; l < kLanes; ++l) codes[static_cast<std::size_t>(kLength * l + i)] = static_cast<std::uint8_t>(lanes[static_cast<std::size_t>(l)]);
+    }
     encode_q45_k(xb, scales.data(), mins.data(), codes.data(), out + block_bytes * b, bits);
   }
 }
