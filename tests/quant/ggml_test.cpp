@@ -3,6 +3,7 @@
 // tested on its own files in tests/gguf/ggml_golden_test.cpp.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <random>
 
@@ -68,6 +69,20 @@ TEST(GgmlQuantize, ZeroRowsGiveZeroBlocksForEveryType) {
     std::vector<float> back(256, 1.0f);
     dequantize_row_reference(type, out, back);
     for (const float v : back) ASSERT_EQ(v, 0.0f) << ggml_type_name(type);
+  }
+}
+
+TEST(GgmlQuantize, SubnormalRowsQuantizeWithoutOverflowingTheCodes) {
+  // A block scale this small is 0 in fp16 and its reciprocal overflows to Inf in float32;
+  // every type must still produce a decodable block (ASan/UBSan builds check the casts).
+  std::vector<float> tiny(256);
+  for (std::size_t i = 0; i < tiny.size(); ++i) tiny[i] = (i % 3 == 0 ? -1.0f : 1.0f) * 1e-40f * static_cast<float>(i % 7);
+  for (const auto type : ggml_types()) {
+    std::vector<std::byte> out(bytes_for(type, 256));
+    quantize_row_reference(type, tiny, out);
+    std::vector<float> back(256);
+    dequantize_row_reference(type, out, back);
+    for (const float v : back) ASSERT_LE(std::fabs(v), 1e-30f) << ggml_type_name(type);
   }
 }
 

@@ -38,6 +38,16 @@ const std::uint8_t* bytes_u8(const std::byte* p) { return reinterpret_cast<const
 
 // ---- legacy 32-element blocks --------------------------------------------------------
 
+// C's float -> int8 conversion, which ggml's legacy quantizers use to truncate. Out of
+// range (an Inf from a subnormal block scale) it is undefined in C++; on x86 it gives 0,
+// which is what this returns there.
+std::int8_t truncate_to_int8(float v) {
+  return v > -129.0f && v < 128.0f ? static_cast<std::int8_t>(v) : std::int8_t{0};
+}
+std::uint8_t truncate_to_uint8(float v) {
+  return v > -1.0f && v < 256.0f ? static_cast<std::uint8_t>(v) : std::uint8_t{0};
+}
+
 void quantize_q8_0(const float* x, std::byte* block) {
   float amax = 0.0f;
   for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(x[j]));
@@ -45,7 +55,7 @@ void quantize_q8_0(const float* x, std::byte* block) {
   const float id = d != 0.0f ? 1.0f / d : 0.0f;
   store_fp16(block, d);
   auto* qs = reinterpret_cast<std::int8_t*>(block + 2);
-  for (int j = 0; j < 32; ++j) qs[j] = static_cast<std::int8_t>(std::round(x[j] * id));
+  for (int j = 0; j < 32; ++j) qs[j] = truncate_to_int8(std::round(x[j] * id));
 }
 
 // The element of largest magnitude with its sign; the first one wins a tie.
@@ -70,8 +80,8 @@ void quantize_symmetric_legacy(const float* x, std::byte* block, int bits) {
   std::uint32_t qh = 0;
   for (int j = 0; j < 16; ++j) {
     // Truncation of a value in [0.5, levels + 0.5): floor, as ggml's int8 cast.
-    const int q0 = std::min(levels - 1, static_cast<int>(static_cast<std::int8_t>(x[j] * id + offset)));
-    const int q1 = std::min(levels - 1, static_cast<int>(static_cast<std::int8_t>(x[j + 16] * id + offset)));
+    const int q0 = std::min(levels - 1, static_cast<int>(truncate_to_int8(x[j] * id + offset)));
+    const int q1 = std::min(levels - 1, static_cast<int>(truncate_to_int8(x[j + 16] * id + offset)));
     qs[j] = static_cast<std::uint8_t>((q0 & 15) | ((q1 & 15) << 4));
     qh |= static_cast<std::uint32_t>((q0 >> 4) & 1) << j;
     qh |= static_cast<std::uint32_t>((q1 >> 4) & 1) << (j + 16);
@@ -97,8 +107,8 @@ void quantize_asymmetric_legacy(const float* x, std::byte* block, int bits) {
     // Q4_1's reference clamps to 15; Q5_1's does not (its codes cannot exceed 31).
     auto code = [&](float v) {
       const float shifted = (v - min) * id + 0.5f;
-      return bits == 4 ? std::min(15, static_cast<int>(static_cast<std::int8_t>(shifted)))
-                       : static_cast<int>(static_cast<std::uint8_t>(shifted));
+      return bits == 4 ? std::min(15, static_cast<int>(truncate_to_int8(shifted)))
+                       : static_cast<int>(truncate_to_uint8(shifted));
     };
     const int q0 = code(x[j]), q1 = code(x[j + 16]);
     qs[j] = static_cast<std::uint8_t>((q0 & 15) | ((q1 & 15) << 4));
