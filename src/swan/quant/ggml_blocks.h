@@ -32,6 +32,12 @@ inline AsymmetricSearch q45_k_search(int bits) {
 void encode_q45_k(const float* x, const float* scales, const float* mins, std::uint8_t* codes, std::byte* block,
                   int bits);
 
+// Q6_K from the 16 sub-block fits (scales, codes 0..63 of 256 elements).
+void encode_q6_k(const float* x, const float* scales, std::int8_t* codes, std::byte* block);
+
+// One row of Q6_K with 8 sub-block fits at a time side by side; byte-identical.
+void quantize_row_q6_k_fast(const float* x, std::size_t n, std::byte* out);
+
 // One row of Q4_K / Q5_K with the 8 sub-block fits of each super-block run side by side
 // (one lane each); byte-identical to the reference.
 void quantize_row_q45_k_fast(const float* x, std::size_t n, std::byte* out, int bits);

@@ -1,4 +1,4 @@
-// Lane-parallel Q4_K / Q5_K: the 8 sub-block fits of a super-block run side by side, one
+// Lane-parallel Q4_K / Q5_K / Q6_K: 8 sub-block fits of a super-block run side by side, one
 // lane each, so every loop body is 8 independent copies of the reference's scalar step and
 // the compiler vectorises across lanes (AVX2: one instruction per step for all 8). Each
 // lane performs exactly the reference's float operations in the reference's order, and
@@ -100,7 +100,82 @@ void fit_asymmetric_lanes(const F8 (&x)[kLength], const F8 (&w)[kLength], int nm
   std::memcpy(min_out.data(), &negative_min, sizeof(negative_min));
 }
 
+// ggml's make_qx_quants with w = x² (rmse_type 1) for 8 sub-blocks of 16 at once; codes
+// in [0, 2 * nmax). The same steps as fit_symmetric in ggml_reference.cpp, per lane.
+void fit_symmetric_lanes(const F8 (&x)[16], int nmax, I8 (&codes)[16], F8& scale_out) {
+  const float fnmax = static_cast<float>(nmax);
+  F8 max = splat(0.0f), amax = splat(0.0f);
+  for (int i = 0; i < 16; ++i) {
+    const F8 ax = abs(x[i]);
+    const I8 larger = ax > amax;
+    amax = select(larger, ax, amax);
+    max = select(larger, x[i], max);
+  }
+  const I8 zero = amax < 1e-15f;
+  const F8 safe_max = select(zero, splat(1.0f), max);
+  F8 iscale = -fnmax / safe_max;
+  F8 sumlx = splat(0.0f), suml2 = splat(0.0f);
+  for (int i = 0; i < 16; ++i) {
+    const I8 l = select(nearest(iscale * x[i]) < -nmax, splat_int(-nmax), nearest(iscale * x[i]));
+    const I8 q = select(l > nmax - 1, splat_int(nmax - 1), l);
+    codes[i] = q + nmax;
+    const F8 w = x[i] * x[i];
+    sumlx += w * x[i] * to_float(q);
+    suml2 += w * to_float(q) * to_float(q);
+  }
+  F8 scale = select(suml2 != 0.0f, sumlx / select(suml2 != 0.0f, suml2, splat(1.0f)), splat(0.0f));
+  F8 best = scale * sumlx;
+  I8 trial[16];
+  for (int is = -9; is <= 9; ++is) {
+    if (is == 0) continue;
+    iscale = -(fnmax + 0.1f * static_cast<float>(is)) / safe_max;
+    sumlx = splat(0.0f);
+    suml2 = splat(0.0f);
+    for (int i = 0; i < 16; ++i) {
+      const I8 l = select(nearest(iscale * x[i]) < -nmax, splat_int(-nmax), nearest(iscale * x[i]));
+      const I8 q = select(l > nmax - 1, splat_int(nmax - 1), l);
+      trial[i] = q + nmax;
+      const F8 w = x[i] * x[i];
+      sumlx += w * x[i] * to_float(q);
+      suml2 += w * to_float(q) * to_float(q);
+    }
+    const I8 win = (suml2 > 0.0f) & (sumlx * sumlx > best * suml2) & ~zero;
+    for (int i = 0; i < 16; ++i) codes[i] = select(win, trial[i], codes[i]);
+    scale = select(win, sumlx / select(win, suml2, splat(1.0f)), scale);
+    best = select(win, scale * sumlx, best);
+  }
+  for (int i = 0; i < 16; ++i) codes[i] = select(zero, splat_int(0), codes[i]);
+  scale_out = select(zero, splat(0.0f), scale);
+}
+
 }  // namespace
+
+void quantize_row_q6_k_fast(const float* x, std::size_t n, std::byte* out) {
+  for (std::size_t b = 0; b < n / 256; ++b) {
+    const float* xb = x + 256 * b;
+    std::array<float, 16> scales;
+    std::array<std::int8_t, 256> codes;
+    for (int half = 0; half < 2; ++half) {  // sub-blocks 8 * half .. 8 * half + 7
+      F8 xt[16];
+      Lanes column;
+      for (int i = 0; i < 16; ++i) {
+        for (int l = 0; l < kLanes; ++l) column[static_cast<std::size_t>(l)] = xb[16 * (8 * half + l) + i];
+        xt[i] = load(column);
+      }
+      I8 ct[16];
+      F8 scale;
+      fit_symmetric_lanes(xt, 32, ct, scale);
+      std::memcpy(scales.data() + 8 * half, &scale, sizeof(scale));
+      for (int i = 0; i < 16; ++i) {
+        std::array<int, kLanes> lanes;
+        std::memcpy(lanes.data(), &ct[i], sizeof(ct[i]));
+        for (int l = 0; l < kLanes; ++l)
+          codes[static_cast<std::size_t>(16 * (8 * half + l) + i)] = static_cast<std::int8_t>(lanes[static_cast<std::size_t>(l)]);
+      }
+    }
+    encode_q6_k(xb, scales.data(), codes.data(), out + 210 * b);
+  }
+}
 
 void quantize_row_q45_k_fast(const float* x, std::size_t n, std::byte* out, int bits) {
   const int nmax = (1 << bits) - 1;

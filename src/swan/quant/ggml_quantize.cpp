@@ -32,6 +32,10 @@ void quantize_row(GgmlType type, std::span<const float> row, std::span<std::byte
     detail::quantize_row_q45_k_fast(row.data(), row.size(), out.data(), type == GgmlType::Q4_K ? 4 : 5);
     return;
   }
+  if (type == GgmlType::Q6_K && row.size() % 256 == 0 && out.size() == bytes_for(type, row.size())) {
+    detail::quantize_row_q6_k_fast(row.data(), row.size(), out.data());
+    return;
+  }
   quantize_row_reference(type, row, out);
 }
 

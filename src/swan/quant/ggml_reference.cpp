@@ -390,15 +390,21 @@ void quantize_q45_k(const float* x, std::byte* block, int bits) {
 void quantize_q6_k(const float* x, std::byte* block) {
   std::array<std::int8_t, kSuperBlock> codes{};
   std::array<float, 16> scales{};
+  for (int s = 0; s < 16; ++s) scales[static_cast<std::size_t>(s)] = fit_symmetric(16, 32, x + 16 * s, codes.data() + 16 * s);
+  detail::encode_q6_k(x, scales.data(), codes.data(), block);
+}
+
+}  // namespace
+
+// Q6_K after the 16 sub-block fits: 8-bit sub-block scales, fp16 super-block scale,
+// codes re-derived from the stored scales, packed.
+void detail::encode_q6_k(const float* x, const float* scales, std::int8_t* codes, std::byte* block) {
   float max_scale = 0.0f, max_abs_scale = 0.0f;
-  for (int s = 0; s < 16; ++s) {
-    const float scale = fit_symmetric(16, 32, x + 16 * s, codes.data() + 16 * s);
-    scales[static_cast<std::size_t>(s)] = scale;
-    if (std::fabs(scale) > max_abs_scale) {
-      max_abs_scale = std::fabs(scale);
-      max_scale = scale;
+  for (int s = 0; s < 16; ++s)
+    if (std::fabs(scales[s]) > max_abs_scale) {
+      max_abs_scale = std::fabs(scales[s]);
+      max_scale = scales[s];
     }
-  }
   std::uint8_t* ql = bytes_u8(block);
   std::uint8_t* qh = bytes_u8(block + 128);
   auto* sc = reinterpret_cast<std::int8_t*>(block + 192);
@@ -415,11 +421,11 @@ void quantize_q6_k(const float* x, std::byte* block) {
     const float d = d_all * static_cast<float>(sc[s]);
     if (d == 0.0f) continue;
     for (int i = 0; i < 16; ++i)
-      codes[static_cast<std::size_t>(16 * s + i)] =
+      codes[16 * s + i] =
           static_cast<std::int8_t>(std::clamp(nearest_int(x[16 * s + i] / d), -32, 31) + 32);
   }
   for (int h = 0; h < 2; ++h) {
-    const std::int8_t* q = codes.data() + 128 * h;
+    const std::int8_t* q = codes + 128 * h;
     for (int l = 0; l < 32; ++l) {
       ql[64 * h + l] = static_cast<std::uint8_t>((q[l] & 15) | ((q[l + 64] & 15) << 4));
       ql[64 * h + l + 32] = static_cast<std::uint8_t>((q[l + 32] & 15) | ((q[l + 96] & 15) << 4));
@@ -428,6 +434,8 @@ void quantize_q6_k(const float* x, std::byte* block) {
     }
   }
 }
+
+namespace {
 
 // 2-bit fields of four 32-element strides per byte, per 128-element half (Q2_K, Q3_K).
 template <typename Code>
