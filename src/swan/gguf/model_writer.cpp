@@ -109,9 +109,11 @@ std::vector<PlannedTensor> plan_gguf_tensors(const ModelDirectory& source, const
     p.type = override != choice.overrides.end() ? fallback_type(override->second, p.ne[0], p.name)
                                                 : recipe_type(choice.preset, recipe, p.name, p.ne[0], choice.pure);
   }
-  for (const auto& [name, type] : choice.overrides)
+  for (const auto& override : choice.overrides) {
+    const std::string& name = override.first;
     if (std::none_of(planned.begin(), planned.end(), [&](const auto& p) { return p.name == name; }))
       fail("a type was requested for tensor '{}', which the GGUF output does not have", name);
+  }
   return planned;
 }
 
