@@ -8,6 +8,7 @@
 
 #include "cli/budget_options.h"
 #include "cli/commands.h"
+#include "cli/gguf_output.h"
 #include "cli/write_output.h"
 #include "swan/analysis/analyzer.h"
 #include "swan/core/error.h"
@@ -25,6 +26,7 @@ void add_convert_command(CLI::App& app) {
     std::string model, method, thresholds = "cli", quant_predicate;
     OutputOptions output;
     BudgetOptions budget;
+    GgufOptions gguf;
     int bits = 0, group_size = 0, threads = 0;
     std::uint64_t seed = 0;
     bool quantize = false, smaller_groups = false;
@@ -61,9 +63,20 @@ void add_convert_command(CLI::App& app) {
   cmd->add_option("--seed", opts->seed, "seed of SWAN's randomised metrics");
   add_budget_options(*cmd, opts->budget);
   add_output_options(*cmd, opts->output, opts->threads);
+  add_gguf_options(*cmd, opts->gguf);
   cmd->callback([opts] {
     const bool uniform_flags =
         opts->quantize || opts->bits != 0 || opts->group_size != 0 || !opts->quant_predicate.empty();
+    if (opts->gguf.format == "gguf" || !opts->gguf.type.empty() || !opts->gguf.preset.empty()) {
+      if (opts->budget.given()) {
+        fmt::print(stderr, "swan: error: --target-bpw/--target-size are not available for GGUF output yet; use "
+                           "--type or --preset\n");
+        exit_code() = 2;
+        return;
+      }
+      if (opts->threads > 0) omp_set_num_threads(opts->threads);
+      return write_gguf_output(opts->model, opts->gguf, opts->output, uniform_flags || !opts->method.empty());
+    }
     const int methods = (uniform_flags || opts->method == "uniform") + (opts->method == "swan") + opts->budget.given();
     if (methods > 1) {  // a usage error: exit 2, like CLI11's own
       fmt::print(stderr,

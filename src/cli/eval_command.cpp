@@ -28,6 +28,7 @@ struct CommonOptions {
   std::size_t ctx = eval::kDefaultContext;
   std::size_t chunks = 0;
   int threads = 0;
+  std::string tokenizer;
   bool json = false;
   bool quiet = false;
   CLI::Option* ctx_option = nullptr;
@@ -38,6 +39,7 @@ struct CommonOptions {
     if (ctx_option->count() > 0) s.ctx = ctx;
     if (chunks_option->count() > 0) s.chunks = chunks;
     s.threads = threads;
+    if (!tokenizer.empty()) s.tokenizer_dir = tokenizer;
     s.progress = !quiet;  // stderr only, and only when it is a terminal: --json on stdout stays clean
     return s;
   }
@@ -57,6 +59,10 @@ void add_common_options(CLI::App* cmd, CommonOptions& o) {
   cmd->add_option("--threads", o.threads, "CPU threads for the forward pass (default: all cores)")
       ->check(CLI::NonNegativeNumber)
       ->type_name("N");
+  cmd->add_option("--tokenizer", o.tokenizer,
+                  "HF directory whose tokenizer to use (needed for a GGUF MODEL without a BASE directory)")
+      ->type_name("DIR")
+      ->check(CLI::ExistingDirectory);
   cmd->add_flag("--json", o.json, "print the result as one JSON object on stdout");
   cmd->add_flag("--quiet", o.quiet, "no progress line on stderr");
 }
@@ -67,13 +73,13 @@ void add_ppl(CLI::App* eval) {
   };
   auto o = std::make_shared<Options>();
   auto* cmd = eval->add_subcommand(
-      "ppl", std::string("Perplexity of MODEL (HF or MLX directory) on a text.\n\n") + kProtocol +
+      "ppl", std::string("Perplexity of MODEL (HF or MLX directory, or a GGUF file with --tokenizer) on a text.\n\n") + kProtocol +
                  "\nOutput: \"PPL = x ± y\" and the tokens scored. --json fields: ppl, ppl_stderr,\n"
                  "tokens_scored, chunks, ctx.");
-  cmd->add_option("MODEL", o->model, "model directory (HuggingFace or MLX quantized)")
+  cmd->add_option("MODEL", o->model, "model directory (HuggingFace or MLX quantized) or GGUF file")
       ->required()
-      ->type_name("DIR")
-      ->check(CLI::ExistingDirectory);
+      ->type_name("PATH")
+      ->check(CLI::ExistingPath);
   add_common_options(cmd, *o);
   cmd->callback([o] {
     const auto report = eval::run_perplexity(o->model, o->text, o->settings());
@@ -99,7 +105,7 @@ void add_kld(CLI::App* eval) {
           "its original), per scored token, with both models' perplexities on the same tokens.\n\n") +
           kProtocol +
           "\nBASE and MODEL must share the tokenizer and vocabulary (a quantized directory without\n"
-          "tokenizer files uses BASE's). --save-base FILE also stores BASE's log-probabilities\n"
+          "tokenizer files, or a GGUF file, uses BASE's; either may be a GGUF file). --save-base FILE also stores BASE's log-probabilities\n"
           "(float32 log-softmax, tokens scored × vocab × 4 bytes); --base-logits FILE reuses them\n"
           "instead of running BASE (then BASE may be omitted, and --ctx/--chunks default to the\n"
           "file's). A file made from another text, tokenizer, context or chunk count is refused.\n\n"
@@ -116,8 +122,8 @@ void add_kld(CLI::App* eval) {
                   "base model directory, then the model to compare (only MODEL with --base-logits)")
       ->required()
       ->expected(1, 2)
-      ->type_name("DIR")
-      ->check(CLI::ExistingDirectory);
+      ->type_name("PATH")
+      ->check(CLI::ExistingPath);
   add_common_options(cmd, *o);
   auto* save = cmd->add_option("--save-base", o->save_base, "also write BASE's log-probs to FILE for reuse")->type_name("FILE");
   cmd->add_option("--base-logits", o->base_logits, "read BASE's log-probs from FILE (made with --save-base)")

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "swan/gguf/inspect.h"
 #include "swan/mlx/inspect.h"
 
 namespace swan::cli {
@@ -20,10 +21,18 @@ void add_inspect_command(CLI::App& app) {
       "Show what a HuggingFace or MLX model directory holds: a table of tensors (bits, group size,\n"
       "params, bytes), average bits per weight with and without scale/bias overhead, total size.\n"
       "For MLX directories, also check everything mlx_lm's loader demands and list each\n"
-      "violation (exit status 1 if there is any).");
-  cmd->add_option("DIR", opts->directory, "model directory")->required()->check(CLI::ExistingDirectory);
+      "violation (exit status 1 if there is any). For a GGUF file: its tensors with ggml types,\n"
+      "sizes and bits per weight, and every check llama.cpp's loader makes (llama, qwen2, qwen3).");
+  cmd->add_option("PATH", opts->directory, "model directory or GGUF file")->required()->check(CLI::ExistingPath);
   cmd->add_flag("--json", opts->json, "print the report as JSON");
   cmd->callback([opts] {
+    if (!std::filesystem::is_directory(opts->directory) && gguf::looks_like_gguf(opts->directory)) {
+      const auto report = gguf::inspect_gguf(opts->directory);
+      if (opts->json) fmt::print("{}\n", gguf::to_json(report).dump(2));
+      else fmt::print("{}", gguf::format_gguf_report(report));
+      if (!report.ok()) exit_code() = 1;
+      return;
+    }
     const auto report = mlx::inspect_directory(opts->directory);
     if (opts->json) fmt::print("{}\n", mlx::to_json(report).dump(2));
     else fmt::print("{}", mlx::format_report(report));

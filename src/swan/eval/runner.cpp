@@ -54,7 +54,10 @@ PerplexityReport run_perplexity(const std::filesystem::path& model_dir, const st
   const auto start = Clock::now();
   apply_threads(settings.threads);
   const std::string text = read_eval_text(text_path);
-  const auto tokenizer = load_tokenizer(model_dir);
+  if (!settings.tokenizer_dir && !has_tokenizer_files(model_dir))
+    fail("{} has no tokenizer files (a GGUF file, or a directory without them): give --tokenizer DIR, the HF "
+         "directory it was made from", model_dir.string());
+  const auto tokenizer = load_tokenizer(settings.tokenizer_dir.value_or(model_dir));
   const EvalTokens tokens = tokenize_eval_text(*tokenizer, text);
   const ChunkPlan plan = plan_chunks(tokens.tokens.size(), settings.ctx.value_or(kDefaultContext), settings.chunks);
   const auto model = inference::Model::load(model_dir);
@@ -84,7 +87,9 @@ KldReport run_kl_divergence(const KldRun& run, const RunSettings& settings) {
   // The text is tokenized with the model's tokenizer; a quantized directory without tokenizer
   // files borrows the base's. When both have one they must agree on every token.
   std::unique_ptr<Tokenizer> tokenizer;
-  if (has_tokenizer_files(run.model_dir) || !run.base_dir) {
+  if (settings.tokenizer_dir) {
+    tokenizer = load_tokenizer(*settings.tokenizer_dir);
+  } else if (has_tokenizer_files(run.model_dir) || !run.base_dir) {
     tokenizer = load_tokenizer(run.model_dir);
   } else {
     fmt::print(stderr, "swan: note: {} has no tokenizer files; using the tokenizer of {}\n", run.model_dir.string(),
@@ -92,7 +97,7 @@ KldReport run_kl_divergence(const KldRun& run, const RunSettings& settings) {
     tokenizer = load_tokenizer(*run.base_dir);
   }
   const EvalTokens tokens = tokenize_eval_text(*tokenizer, text);
-  if (run.base_dir && has_tokenizer_files(*run.base_dir) && has_tokenizer_files(run.model_dir)) {
+  if (!settings.tokenizer_dir && run.base_dir && has_tokenizer_files(*run.base_dir) && has_tokenizer_files(run.model_dir)) {
     const EvalTokens base_tokens = tokenize_eval_text(*load_tokenizer(*run.base_dir), text);
     if (base_tokens.tokens != tokens.tokens || base_tokens.bos != tokens.bos) {
       const auto mismatch = std::mismatch(base_tokens.tokens.begin(), base_tokens.tokens.end(), tokens.tokens.begin(),

@@ -18,6 +18,9 @@ struct RunSettings {
   std::optional<std::size_t> ctx;     // default 512 (or, for --base-logits, the file's)
   std::optional<std::size_t> chunks;  // default: all (or, for --base-logits, the file's)
   int threads = 0;                    // 0: OpenMP's default
+  // Tokenize with this HF directory's tokenizer instead of the model's own files (a GGUF
+  // model carries its vocabulary but swan tokenizes with the HF tokenizer it came from).
+  std::optional<std::filesystem::path> tokenizer_dir;
   bool progress = true;               // progress line on stderr (only when it is a terminal)
 };
 

@@ -5,7 +5,9 @@
 #include <cmath>
 
 #include "swan/core/error.h"
+#include "swan/gguf/model_config.h"
 #include "swan/inference/attention.h"
+#include "swan/inference/gguf_weights.h"
 #include "swan/inference/linear.h"
 #include "swan/inference/parallel_threshold.h"
 #include "swan/inference/rms_norm.h"
@@ -28,7 +30,22 @@ void add_in_place(std::span<float> x, std::span<const float> delta) {
 
 }  // namespace
 
+Model Model::load_gguf(const std::filesystem::path& file) {
+  Model model;
+  model.gguf_ = std::make_unique<gguf::GgufFile>(file);
+  model.config_ = gguf::gguf_model_config(*model.gguf_);
+  model.weights_ = locate_gguf_weights(*model.gguf_, model.config_);
+  model.inverse_frequencies_ = rope_inverse_frequencies(static_cast<std::size_t>(model.config_.head_dim),
+                                                        model.config_.rope_theta, model.config_.rope_scaling);
+  // llama.cpp divides each rotary frequency by its rope_freqs factor (llama 3 scaling).
+  const auto factors = gguf_rope_factors(*model.gguf_, static_cast<std::size_t>(model.config_.head_dim));
+  for (std::size_t i = 0; i < factors.size() && i < model.inverse_frequencies_.size(); ++i)
+    model.inverse_frequencies_[i] /= factors[i];
+  return model;
+}
+
 Model Model::load(const std::filesystem::path& directory) {
+  if (std::filesystem::is_regular_file(directory)) return load_gguf(directory);
   Model model;
   model.directory_ = std::make_unique<ModelDirectory>(directory);
   if (!model.directory_->has_config())

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "swan/gguf/reader.h"
 #include "swan/inference/kv_cache.h"
 #include "swan/inference/model_weights.h"
 #include "swan/io/model_directory.h"
@@ -26,7 +27,8 @@ class Model {
  public:
   // Opens a HF checkpoint (F32/F16/BF16 safetensors) or an mlx_lm directory (affine
   // quantization, per-module overrides, quantized embeddings). Throws swan::Error naming the
-  // directory / tensor / config key on any mismatch.
+  // directory / tensor / config key on any mismatch. A regular file is read as GGUF
+  // (llama.cpp's llama / qwen2 / qwen3 files, every ggml type swan writes).
   static Model load(const std::filesystem::path& directory);
 
   const model::ModelConfig& config() const { return config_; }
@@ -56,7 +58,10 @@ class Model {
  private:
   Model() = default;
 
+  static Model load_gguf(const std::filesystem::path& file);
+
   std::unique_ptr<ModelDirectory> directory_;  // owns the mappings the weights point into
+  std::unique_ptr<gguf::GgufFile> gguf_;       // or this, for a GGUF file
   model::ModelConfig config_;
   ModelWeights weights_;
   std::vector<float> inverse_frequencies_;

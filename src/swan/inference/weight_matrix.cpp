@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "swan/core/error.h"
+#include "swan/quant/ggml_quantize.h"
 
 namespace swan::inference {
 
@@ -51,8 +52,29 @@ WeightMatrix WeightMatrix::affine(std::string name, std::span<const std::byte> p
   return matrix;
 }
 
+WeightMatrix WeightMatrix::ggml(std::string name, quant::GgmlType type, std::span<const std::byte> data, std::size_t rows,
+                                std::size_t cols, std::size_t permuted_head_rows) {
+  SWAN_CHECK(data.size() == rows * quant::bytes_for(type, cols), "{}: {} bytes for [{}, {}] {}", name, data.size(), rows,
+             cols, quant::ggml_type_name(type));
+  SWAN_CHECK(permuted_head_rows == 0 || (rows % permuted_head_rows == 0 && permuted_head_rows % 2 == 0),
+             "{}: {} rows in heads of {}", name, rows, permuted_head_rows);
+  if (permuted_head_rows == 0 && (type == quant::GgmlType::F32 || type == quant::GgmlType::F16 || type == quant::GgmlType::BF16))
+    return dense(std::move(name), type == quant::GgmlType::F32 ? DType::F32 : type == quant::GgmlType::F16 ? DType::F16 : DType::BF16, data, rows, cols);
+  WeightMatrix matrix;
+  matrix.name_ = std::move(name);
+  matrix.rows_ = rows;
+  matrix.cols_ = cols;
+  matrix.quantized_ = quant::is_block_quantized(type);
+  matrix.dtype_ = DType::U8;
+  matrix.ggml_ = true;
+  matrix.ggml_type_ = type;
+  matrix.permuted_head_rows_ = permuted_head_rows;
+  matrix.data_ = data;
+  return matrix;
+}
+
 const float* WeightMatrix::float_data() const {
-  if (quantized_ || dtype_ != DType::F32) return nullptr;
+  if (quantized_ || ggml_ || dtype_ != DType::F32) return nullptr;
   if (reinterpret_cast<std::uintptr_t>(data_.data()) % alignof(float) != 0) return nullptr;
   return reinterpret_cast<const float*>(data_.data());
 }
@@ -61,6 +83,22 @@ void WeightMatrix::read_rows(std::size_t begin, std::size_t end, std::span<float
   SWAN_CHECK(begin <= end && end <= rows_, "{}: rows [{}, {}) of {}", name_, begin, end, rows_);
   const std::size_t count = end - begin;
   SWAN_CHECK(out.size() == count * cols_, "{}: output holds {} values, need {}", name_, out.size(), count * cols_);
+  if (ggml_) {
+    const std::size_t row_bytes = quant::bytes_for(ggml_type_, cols_);
+    if (permuted_head_rows_ == 0) {
+      quant::dequantize_rows(ggml_type_, data_.subspan(begin * row_bytes, count * row_bytes), count, cols_, out, 1);
+      return;
+    }
+    // HF row j of a head is stored as row 2j, HF row j + half as row 2j + 1.
+    const std::size_t head = permuted_head_rows_, half = head / 2;
+    for (std::size_t r = begin; r < end; ++r) {
+      const std::size_t within = r % head;
+      const std::size_t stored = r - within + (within < half ? 2 * within : 2 * (within - half) + 1);
+      quant::dequantize_row_reference(ggml_type_, data_.subspan(stored * row_bytes, row_bytes),
+                                      out.subspan((r - begin) * cols_, cols_));
+    }
+    return;
+  }
   if (!quantized_) {
     const std::size_t row_bytes = cols_ * dtype_size(dtype_);
     convert_to_float(dtype_, data_.subspan(begin * row_bytes, count * row_bytes), out);

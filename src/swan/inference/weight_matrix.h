@@ -11,6 +11,7 @@
 
 #include "swan/core/dtype.h"
 #include "swan/quant/affine.h"
+#include "swan/quant/ggml_type.h"
 
 namespace swan::inference {
 
@@ -26,6 +27,12 @@ class WeightMatrix {
   static WeightMatrix affine(std::string name, std::span<const std::byte> packed, DType scale_dtype,
                              std::span<const std::byte> scales, std::span<const std::byte> biases, std::size_t rows,
                              std::size_t cols, quant::AffineFormat format);
+
+  // `data` holds rows * bytes_for(type, cols) bytes of a ggml type (GGUF). With
+  // `permuted_head_rows` > 0 the stored rows are in llama.cpp's RoPE order (llama's q/k) and
+  // read back in HF order, heads of that many rows.
+  static WeightMatrix ggml(std::string name, quant::GgmlType type, std::span<const std::byte> data, std::size_t rows,
+                           std::size_t cols, std::size_t permuted_head_rows = 0);
 
   const std::string& name() const { return name_; }
   std::size_t rows() const { return rows_; }
@@ -50,6 +57,9 @@ class WeightMatrix {
   bool quantized_ = false;
   DType dtype_ = DType::F32;
   quant::AffineFormat format_;
+  bool ggml_ = false;
+  quant::GgmlType ggml_type_ = quant::GgmlType::F32;
+  std::size_t permuted_head_rows_ = 0;
   DType scale_dtype_ = DType::F32;
   std::span<const std::byte> data_;
   std::span<const std::byte> scales_;

@@ -1,69 +1,27 @@
-// Turns one floating-point parameter into the bytes the MLX writer stores, a band of rows
-// at a time: widen the source to float32 -> reject NaN/Inf -> round to the written dtype
-// (and reject values that overflowed it) -> quantize, or keep the rounded bytes.
-//
-// Why bands: a whole-tensor float32 copy of a large embedding is 2.5 GB, and allocating and
-// faulting it in cost more than all the arithmetic. A band (~256 KB of float32) stays in
-// cache, each thread owns one band at a time, and the source pages of a finished band are
-// dropped from the resident set. Peak memory is the outputs plus one band per thread.
-// The row is the unit of work of the quantizer and of every check, so the bytes never depend
-// on the band size or the thread count. Errors are the same as for a whole-tensor pass: the
-// first non-finite source value if there is one, else the first value that overflowed.
+// Quantizes one floating-point parameter into the bytes the MLX writer stores (packed
+// codes, scales, biases), a band of rows at a time on top of quant/row_bands.h: widen to
+// float32 -> reject NaN/Inf -> round to the written dtype -> quant::quantize_affine.
 // No file I/O here: the caller hands in the source bytes and writes the results.
 #pragma once
 
-#include <cstddef>
 #include <cstdint>
-#include <functional>
-#include <memory>
-#include <span>
-#include <string>
-#include <vector>
 
-#include "swan/core/dtype.h"
 #include "swan/quant/affine.h"
+#include "swan/quant/row_bands.h"
 
 namespace swan::mlx {
 
-// A parameter's source data: the bytes of each HF tensor in order (stacked experts are
-// several), all of `dtype`, each a whole number of rows of `cols` elements.
-struct ParameterSource {
-  std::string name;  // for error messages
-  DType dtype = DType::F32;
-  std::size_t cols = 0;
-  std::vector<std::span<const std::byte>> parts;
-  // Called with (part index, byte offset, byte count) once a range of a part has been read
-  // for the last time, possibly from several threads at once (may be empty).
-  std::function<void(std::size_t, std::size_t, std::size_t)> release;
-};
-
-// Bytes of a buffer that is written in full before it is read (no zero-fill: filling a
-// large output twice costs more than the work that fills it).
-template <typename T>
-struct Buffer {
-  std::unique_ptr<T[]> data;
-  std::size_t size = 0;
-
-  explicit Buffer(std::size_t n = 0) : data(std::make_unique_for_overwrite<T[]>(n)), size(n) {}
-  std::span<T> span() const { return {data.get(), size}; }
-  std::span<const std::byte> bytes() const { return std::as_bytes(span()); }
-};
+using quant::Buffer;
+using quant::check_finite;
+using quant::convert_parameter;
+using quant::first_non_finite_raw;
+using quant::ParameterSource;
 
 struct QuantizedParameter {
   Buffer<std::uint32_t> packed;  // little-endian words, rows * cols * bits / 32
   Buffer<std::byte> scales;      // in the written dtype
   Buffer<std::byte> biases;
 };
-
-// Index of the first NaN or Inf among the raw `dtype` elements of `bytes` (F32/F16/BF16),
-// or bytes.size() / dtype_size(dtype) if there is none. Tests the exponent bits only.
-std::size_t first_non_finite_raw(DType dtype, std::span<const std::byte> bytes);
-
-// Throws naming the parameter if any source value is NaN or Inf (the source dtype is kept).
-void check_finite(const ParameterSource& source);
-
-// The parameter rounded to `dtype` (a float dtype), as stored.
-Buffer<std::byte> convert_parameter(const ParameterSource& source, DType dtype);
 
 // The parameter rounded to `dtype`, then quantized with scales and biases in `dtype`.
 QuantizedParameter quantize_parameter(const ParameterSource& source, DType dtype, quant::AffineFormat format,

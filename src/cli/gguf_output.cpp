@@ -1,0 +1,65 @@
+#include "cli/gguf_output.h"
+
+#include <fmt/core.h>
+
+#include <memory>
+
+#include "cli/commands.h"
+#include "swan/core/progress.h"
+#include "swan/gguf/model_writer.h"
+#include "swan/io/model_directory.h"
+
+namespace swan::cli {
+namespace {
+
+void usage_error(const std::string& message) {
+  fmt::print(stderr, "swan: error: {}\n", message);
+  exit_code() = 2;
+}
+
+}  // namespace
+
+void add_gguf_options(CLI::App& command, GgufOptions& options) {
+  command.add_option("--format", options.format, "output format: mlx (a directory, default) or gguf (one file)")
+      ->check(CLI::IsMember({"mlx", "gguf"}));
+  command.add_option("--type", options.type,
+                     "gguf: every quantizable tensor in this ggml type (llama-quantize --pure): F32, F16, BF16, "
+                     "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K");
+  command.add_option("--preset", options.preset,
+                     "gguf: llama-quantize's per-tensor recipe: Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, "
+                     "Q5_K_S, Q5_K_M, Q6_K, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, F16, BF16, F32");
+  command.add_option("--name", options.name, "gguf: general.name (default: the model directory's name)");
+}
+
+void write_gguf_output(const std::string& model_dir, const GgufOptions& gguf, const OutputOptions& output,
+                       bool mlx_flags_given) {
+  if (mlx_flags_given || !output.dtype.empty())
+    return usage_error("--format gguf takes --type or --preset; -q, --bits, --group-size, --method and --dtype are for MLX output");
+  if (gguf.type.empty() == gguf.preset.empty())
+    return usage_error("--format gguf needs exactly one of --type T (uniform) or --preset P (llama-quantize's recipe)");
+  gguf::GgufWriteOptions options;
+  options.force = output.force;
+  if (!gguf.name.empty()) options.name = gguf.name;
+  if (!gguf.type.empty()) {
+    const auto type = quant::parse_ggml_type(gguf.type);
+    if (!type) return usage_error(fmt::format("unknown --type '{}'; use one of F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K", gguf.type));
+    options.choice.preset = gguf::preset_for_type(*type);
+    options.choice.pure = true;
+  } else {
+    const auto preset = gguf::parse_preset(gguf.preset);
+    if (!preset) return usage_error(fmt::format("unknown --preset '{}'; use one of Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, F16, BF16, F32", gguf.preset));
+    options.choice.preset = *preset;
+  }
+  if (gguf.format != "gguf") return usage_error("--type and --preset need --format gguf");
+  const ModelDirectory source(model_dir);
+  std::shared_ptr<Progress> progress;
+  options.on_tensor = [&progress, quiet = output.quiet](std::size_t index, std::size_t count, const std::string&) {
+    if (!progress) progress = std::make_shared<Progress>("writing", count, "tensors", !quiet);
+    progress->update(index);
+  };
+  const auto result = gguf::write_gguf_model(source, output.output, options);
+  if (progress) progress->finish();
+  if (!output.quiet) fmt::print("{}", gguf::format_gguf_write_result(result));
+}
+
+}  // namespace swan::cli

@@ -1,0 +1,302 @@
+// HF directory -> GGUF file; see model_writer.h.
+#include "swan/gguf/model_writer.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <future>
+#include <memory>
+
+#include "swan/core/error.h"
+#include "swan/gguf/tokenizer_metadata.h"
+#include "swan/gguf/writer.h"
+#include "swan/model/gguf_naming.h"
+#include "swan/quant/ggml_quantize.h"
+#include "swan/quant/row_bands.h"
+
+namespace swan::gguf {
+namespace fs = std::filesystem;
+using quant::GgmlType;
+
+namespace {
+
+// llama-quantize's order: tensors outside the blocks by name, then blocks in order, by name.
+bool file_order(const PlannedTensor& a, const PlannedTensor& b) {
+  const auto ba = model::gguf_block_index(a.name), bb = model::gguf_block_index(b.name);
+  if (ba.has_value() != bb.has_value()) return !ba.has_value();
+  if (ba && *ba != *bb) return *ba < *bb;
+  return a.name < b.name;
+}
+
+bool writes_output_matrix(const ModelDirectory& source, const model::ModelConfig& config) {
+  return source.find("lm_head.weight") != nullptr &&
+         (!config.tie_word_embeddings || !config.tie_word_embeddings_explicit);
+}
+
+// Llama 3.1+ "llama3" rope scaling as the per-pair frequency divisors llama.cpp reads from
+// rope_freqs.weight (spec §3.4).
+std::vector<float> llama3_rope_factors(const model::ModelConfig& config) {
+  const auto& s = config.rope_scaling;
+  const auto dim = static_cast<std::size_t>(config.head_dim);
+  const double low_wavelength = s.original_max_position_embeddings / s.high_freq_factor;
+  const double high_wavelength = s.original_max_position_embeddings / s.low_freq_factor;
+  std::vector<float> factors;
+  for (std::size_t i = 0; i < dim; i += 2) {
+    const float freq = 1.0f / static_cast<float>(std::pow(config.rope_theta, static_cast<double>(i) / static_cast<double>(dim)));
+    const double wavelength = 2.0 * M_PI / static_cast<double>(freq);
+    double factor = 1.0;
+    if (wavelength < low_wavelength) factor = 1.0;
+    else if (wavelength > high_wavelength) factor = s.factor;
+    else {
+      const double smooth = (s.original_max_position_embeddings / wavelength - s.low_freq_factor) /
+                            (s.high_freq_factor - s.low_freq_factor);
+      factor = 1.0 / ((1.0 - smooth) / s.factor + smooth);
+    }
+    factors.push_back(static_cast<float>(factor));
+  }
+  return factors;
+}
+
+std::string join_ne(const std::vector<std::uint64_t>& ne) { return fmt::format("{}", fmt::join(ne, ", ")); }
+
+}  // namespace
+
+std::uint64_t PlannedTensor::bytes() const {
+  std::uint64_t rows = 1;
+  for (std::size_t i = 1; i < ne.size(); ++i) rows *= ne[i];
+  return quant::bytes_for(type, static_cast<std::size_t>(ne[0])) * rows;
+}
+
+std::vector<PlannedTensor> plan_gguf_tensors(const ModelDirectory& source, const model::ModelConfig& config,
+                                             const TypeChoice& choice) {
+  const bool with_output = writes_output_matrix(source, config);
+  std::vector<PlannedTensor> planned;
+  for (const auto& t : source.tensors()) {
+    const std::string& hf = t.name();
+    if (hf == "lm_head.weight" && !with_output) continue;
+    const auto name = model::gguf_tensor_name(hf);
+    if (!name) {
+      if (hf.ends_with("rotary_emb.inv_freq")) continue;  // a buffer, recomputed by llama.cpp
+      fail("tensor '{}' has no llama.cpp counterpart for the {} architecture; swan cannot write it to GGUF", hf,
+           model::gguf_architecture(config.architecture));
+    }
+    if (!is_float_weight_dtype(t.info->dtype))
+      fail("tensor '{}' has dtype {}; GGUF conversion reads F32, F16 and BF16 tensors", hf, dtype_name(t.info->dtype));
+    PlannedTensor p;
+    p.name = *name;
+    p.source = hf;
+    for (auto it = t.info->shape.rbegin(); it != t.info->shape.rend(); ++it) p.ne.push_back(static_cast<std::uint64_t>(*it));
+    if (p.ne.empty()) p.ne.push_back(1);
+    p.permuted_heads = model::permuted_heads(config.architecture, hf, config);
+    if (p.permuted_heads > 0) {
+      const std::uint64_t rows = p.ne.size() >= 2 ? p.ne[1] : p.ne[0];
+      if (rows % static_cast<std::uint64_t>(p.permuted_heads) != 0 || (rows / static_cast<std::uint64_t>(p.permuted_heads)) % 2 != 0)
+        fail("tensor '{}': {} rows do not split into {} heads of an even size", hf, rows, p.permuted_heads);
+    }
+    planned.push_back(std::move(p));
+  }
+  if (config.rope_scaling.type == model::RopeScaling::Type::Llama3 && model::gguf_architecture(config.architecture) == "llama")
+    planned.push_back({"rope_freqs.weight", "", {static_cast<std::uint64_t>(config.head_dim / 2)}, GgmlType::F32, 0});
+  std::sort(planned.begin(), planned.end(), file_order);
+
+  const RecipeModel recipe{static_cast<int>(config.num_hidden_layers), static_cast<int>(config.num_attention_heads),
+                           static_cast<int>(config.num_key_value_heads), with_output};
+  for (auto& p : planned) {
+    if (!is_quantizable(p.name, p.ne.size())) continue;  // norms, biases, rope_freqs: F32
+    const auto override = choice.overrides.find(p.name);
+    p.type = override != choice.overrides.end() ? fallback_type(override->second, p.ne[0], p.name)
+                                                : recipe_type(choice.preset, recipe, p.name, p.ne[0], choice.pure);
+  }
+  for (const auto& override : choice.overrides) {
+    const std::string& name = override.first;
+    if (std::none_of(planned.begin(), planned.end(), [&](const auto& p) { return p.name == name; }))
+      fail("a type was requested for tensor '{}', which the GGUF output does not have", name);
+  }
+  return planned;
+}
+
+std::string size_label(std::uint64_t parameters) {
+  const auto n = static_cast<double>(parameters);
+  double scaled;
+  const char* suffix;
+  if (n > 1e12) { scaled = n * 1e-12; suffix = "T"; }
+  else if (n > 1e9) { scaled = n * 1e-9; suffix = "B"; }
+  else if (n > 1e6) { scaled = n * 1e-6; suffix = "M"; }
+  else { scaled = n * 1e-3; suffix = "K"; }
+  // The converter prints at least two significant digits: as many decimals as the rounded
+  // integer part lacks.
+  const std::string integer = fmt::format("{}", static_cast<long long>(std::nearbyint(scaled)));
+  const std::size_t digits = integer == "0" ? 0 : integer.size();
+  const int decimals = digits >= 2 ? 0 : static_cast<int>(2 - digits);
+  return fmt::format("{:.{}f}{}", scaled, decimals, suffix);
+}
+
+Metadata build_gguf_metadata(const ModelDirectory& source, const model::ModelConfig& config, const std::string& name,
+                             std::uint64_t parameters, std::uint32_t file_type, std::size_t vocab_rows) {
+  const std::string arch(model::gguf_architecture(config.architecture));
+  const auto u32 = [](std::int64_t v) { return Value::u32(static_cast<std::uint32_t>(v)); };
+  if (config.max_position_embeddings <= 0)
+    fail("{}: config.json has no max_position_embeddings, which llama.cpp requires as {}.context_length",
+         source.path().string(), arch);
+  Metadata m;
+  m.set("general.architecture", Value::string(arch));
+  m.set("general.type", Value::string("model"));
+  m.set("general.name", Value::string(name));
+  m.set("general.size_label", Value::string(size_label(parameters)));
+  m.set(arch + ".block_count", u32(config.num_hidden_layers));
+  m.set(arch + ".context_length", u32(config.max_position_embeddings));
+  m.set(arch + ".embedding_length", u32(config.hidden_size));
+  m.set(arch + ".feed_forward_length", u32(config.intermediate_size));
+  m.set(arch + ".attention.head_count", u32(config.num_attention_heads));
+  m.set(arch + ".attention.head_count_kv", u32(config.num_key_value_heads));
+  m.set(arch + ".rope.freq_base", Value::f32(static_cast<float>(config.rope_theta)));
+  m.set(arch + ".attention.layer_norm_rms_epsilon", Value::f32(static_cast<float>(config.rms_norm_eps)));
+  // The converter writes key/value lengths when config.json states head_dim; llama.cpp's
+  // default (embedding / heads) is wrong for models such as Qwen3-0.6B.
+  const bool head_dim_differs = config.head_dim * config.num_attention_heads != config.hidden_size;
+  if (source.config().contains("head_dim") || head_dim_differs) {
+    m.set(arch + ".attention.key_length", u32(config.head_dim));
+    m.set(arch + ".attention.value_length", u32(config.head_dim));
+  }
+  if (arch == "llama") {
+    m.set(arch + ".vocab_size", u32(static_cast<std::int64_t>(vocab_rows)));
+    m.set(arch + ".rope.dimension_count", u32(config.head_dim));
+  }
+  if (config.rope_scaling.type == model::RopeScaling::Type::Linear) {
+    m.set(arch + ".rope.scaling.type", Value::string("linear"));
+    m.set(arch + ".rope.scaling.factor", Value::f32(static_cast<float>(config.rope_scaling.factor)));
+  }
+  add_tokenizer_metadata(m, source.path(), config, vocab_rows);
+  m.set("general.quantization_version", Value::u32(kQuantizationVersion));
+  m.set("general.file_type", Value::u32(file_type));
+  return m;
+}
+
+namespace {
+
+quant::ParameterSource tensor_source(const ModelDirectory& source, const ModelTensor& t, std::size_t cols) {
+  quant::ParameterSource out;
+  out.name = t.name();
+  out.dtype = t.info->dtype;
+  out.cols = cols;
+  out.parts.push_back(source.file(t).data(*t.info));
+  out.release = [&source, &t](std::size_t, std::size_t offset, std::size_t bytes) {
+    source.file(t).release(*t.info, offset, bytes);
+  };
+  return out;
+}
+
+// Float values are rounded to the output dtype before the range check when it is 16-bit.
+DType rounding_dtype(GgmlType type) {
+  if (type == GgmlType::F16) return DType::F16;
+  if (type == GgmlType::BF16) return DType::BF16;
+  return DType::F32;
+}
+
+// The tensor's bytes in its GGUF type, rows in GGUF order.
+quant::Buffer<std::byte> encode_tensor(const ModelDirectory& source, const model::ModelConfig& config,
+                                       const PlannedTensor& p) {
+  quant::Buffer<std::byte> out(static_cast<std::size_t>(p.bytes()));
+  if (p.source.empty()) {  // rope_freqs.weight
+    const auto factors = llama3_rope_factors(config);
+    quant::quantize_row_reference(GgmlType::F32, factors, out.span());
+    return out;
+  }
+  const ModelTensor& t = *source.find(p.source);
+  const auto cols = static_cast<std::size_t>(p.ne.size() >= 2 ? p.ne[0] : 1);  // a 1-D tensor is rows of one value
+  const std::size_t row_bytes = quant::bytes_for(p.type, cols);
+  quant::for_each_row_band(tensor_source(source, t, cols), rounding_dtype(p.type),
+                           [&](const quant::RowBand& band, std::span<const float> values) {
+                             quant::quantize_rows(p.type, values, band.rows, cols,
+                                                  out.span().subspan(band.first_row * row_bytes, band.rows * row_bytes), 1);
+                           });
+  if (p.permuted_heads == 0) return out;
+  const std::size_t rows = out.size / row_bytes;
+  const std::size_t head_rows = rows / static_cast<std::size_t>(p.permuted_heads);
+  quant::Buffer<std::byte> permuted(out.size);
+  for (std::size_t r = 0; r < rows; ++r)
+    std::memcpy(permuted.data.get() + r * row_bytes, out.data.get() + model::permuted_source_row(r, head_rows) * row_bytes,
+                row_bytes);
+  return permuted;
+}
+
+}  // namespace
+
+GgufWriteResult write_gguf_model(const ModelDirectory& source, const fs::path& out_file, const GgufWriteOptions& options) {
+  const model::ModelConfig config = model::parse_model_config(source.config(), (source.path() / "config.json").string());
+  GgufWriteResult result;
+  result.tensors = plan_gguf_tensors(source, config, options.choice);
+  std::uint64_t parameters = 0;
+  std::size_t vocab_rows = 0;
+  const RecipeModel recipe{static_cast<int>(config.num_hidden_layers), static_cast<int>(config.num_attention_heads),
+                           static_cast<int>(config.num_key_value_heads), writes_output_matrix(source, config)};
+  for (const auto& p : result.tensors) {
+    std::uint64_t n = 1;
+    for (const auto d : p.ne) n *= d;
+    if (!p.source.empty()) parameters += n;
+    if (p.name == "token_embd.weight") vocab_rows = static_cast<std::size_t>(p.ne.size() >= 2 ? p.ne[1] : 0);
+    if (is_quantizable(p.name, p.ne.size())) {
+      result.weight_elements += n;
+      result.weight_bytes += p.bytes();
+      if (!options.choice.overrides.contains(p.name)) {
+        const GgmlType chosen = recipe_choice(options.choice.preset, recipe, p.name, p.ne[0], options.choice.pure);
+        if (chosen != p.type)
+          result.fallbacks.push_back(fmt::format("{} [{}]: {} -> {}", p.name, join_ne(p.ne), quant::ggml_type_name(chosen),
+                                                 quant::ggml_type_name(p.type)));
+      }
+    }
+  }
+  if (vocab_rows == 0) fail("{}: the model has no model.embed_tokens.weight", source.path().string());
+  const std::string name = options.name.value_or(fs::absolute(source.path()).lexically_normal().filename().string());
+  const Metadata metadata =
+      build_gguf_metadata(source, config, name, parameters, file_type(options.choice.preset), vocab_rows);
+
+  std::vector<TensorDeclaration> declarations;
+  for (const auto& p : result.tensors) declarations.push_back({p.name, p.ne, p.type});
+  try {
+    GgufWriter writer(out_file, metadata, declarations, options.force);
+    // Writing runs one tensor behind the quantization, on a background thread.
+    std::future<void> pending;
+    for (std::size_t i = 0; i < result.tensors.size(); ++i) {
+      const PlannedTensor& p = result.tensors[i];
+      if (options.on_tensor) options.on_tensor(i, result.tensors.size(), p.name);
+      auto bytes = std::make_shared<quant::Buffer<std::byte>>(encode_tensor(source, config, p));
+      if (pending.valid()) pending.get();
+      pending = std::async(std::launch::async, [&writer, &p, bytes] { writer.write(p.name, bytes->bytes()); });
+    }
+    if (pending.valid()) pending.get();
+    writer.commit();
+    result.file_bytes = writer.bytes_written();
+  } catch (const std::exception& e) {
+    fail("writing the GGUF file {} failed; nothing was written: {}", out_file.string(), e.what());
+  }
+  result.path = out_file;
+  return result;
+}
+
+std::string format_gguf_write_result(const GgufWriteResult& result) {
+  std::string out = fmt::format("wrote {} ({} tensors, {} bytes)\n", result.path.string(), result.tensors.size(),
+                                result.file_bytes);
+  if (result.weight_elements > 0)
+    out += fmt::format("quantized weights: {} elements in {} bytes = {:.3f} bits per weight\n", result.weight_elements,
+                       result.weight_bytes,
+                       8.0 * static_cast<double>(result.weight_bytes) / static_cast<double>(result.weight_elements));
+  std::map<std::string, std::pair<std::size_t, std::uint64_t>> by_type;
+  for (const auto& p : result.tensors) {
+    auto& [count, bytes] = by_type[std::string(quant::ggml_type_name(p.type))];
+    ++count;
+    bytes += p.bytes();
+  }
+  for (const auto& [type, entry] : by_type)
+    out += fmt::format("  {:>5}: {:>4} tensors, {:>12} bytes\n", type, entry.first, entry.second);
+  if (!result.fallbacks.empty()) {
+    out += fmt::format("{} shape fallback{} (rows not a multiple of the block):\n", result.fallbacks.size(),
+                       result.fallbacks.size() == 1 ? "" : "s");
+    for (const auto& f : result.fallbacks) out += "  " + f + "\n";
+  }
+  return out;
+}
+
+}  // namespace swan::gguf

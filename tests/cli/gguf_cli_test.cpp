@@ -1,0 +1,87 @@
+// `swan convert --format gguf`, `swan inspect FILE.gguf` and `swan eval` on GGUF, run as a
+// user would: the file llama.cpp's tools would load, refusal to overwrite, usage errors
+// (exit 2), a clear error for a type that does not fit (exit 1), a full disk leaving nothing.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <set>
+
+#include "support/fixtures.h"
+#include "support/process.h"
+
+namespace swan {
+namespace {
+
+namespace fs = std::filesystem;
+
+test::ProcessResult swan(std::vector<std::string> args, const test::ProcessOptions& options = {}) {
+  args.insert(args.begin(), SWAN_BINARY);
+  return test::run_process(args, options);
+}
+
+std::string stories260k() { return test::shared_path("models/stories260k").string(); }
+std::string text() { return (test::source_dir() / "data/tinystories_valid_head100.txt").string(); }
+
+TEST(GgufCli, ConvertInspectAndEvaluate) {
+  const test::ScratchDir dir;
+  const std::string out = (dir / "stories.gguf").string();
+  const auto convert = swan({"convert", stories260k(), "-o", out, "--format", "gguf", "--preset", "Q4_K_M", "--quiet"});
+  ASSERT_EQ(convert.exit_code, 0) << convert.err;
+  const auto inspect = swan({"inspect", out, "--json"});
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.out << inspect.err;
+  const auto report = nlohmann::json::parse(inspect.out);
+  EXPECT_TRUE(report.at("ok").get<bool>());
+  EXPECT_EQ(report.at("architecture"), "llama");
+  // Rows of 64 and 172 elements: Q4_K falls back to Q5_0, Q6_K to Q8_0, and ffn_down to F16.
+  std::set<std::string> types;
+  for (const auto& t : report.at("tensors")) types.insert(t.at("type").get<std::string>());
+  EXPECT_EQ(types, (std::set<std::string>{"F16", "F32", "Q5_0", "Q8_0"}));
+
+  // Refuses to overwrite without --force; with --force it replaces the file.
+  const auto again = swan({"convert", stories260k(), "-o", out, "--format", "gguf", "--type", "F16", "--quiet"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("pass --force"), std::string::npos) << again.err;
+
+  const auto ppl = swan({"eval", "ppl", out, "--tokenizer", stories260k(), "--text", text(), "--ctx", "128", "--chunks", "4", "--json", "--quiet"});
+  ASSERT_EQ(ppl.exit_code, 0) << ppl.err;
+  EXPECT_GT(nlohmann::json::parse(ppl.out).at("ppl").get<double>(), 1.0);
+  const auto no_tokenizer = swan({"eval", "ppl", out, "--text", text(), "--quiet"});
+  EXPECT_EQ(no_tokenizer.exit_code, 1);
+  EXPECT_NE(no_tokenizer.err.find("--tokenizer"), std::string::npos) << no_tokenizer.err;
+  const auto kld = swan({"eval", "kld", stories260k(), out, "--text", text(), "--ctx", "128", "--chunks", "4", "--json", "--quiet"});
+  ASSERT_EQ(kld.exit_code, 0) << kld.err;
+  EXPECT_GT(nlohmann::json::parse(kld.out).at("kld_mean").get<double>(), 0.0);
+}
+
+TEST(GgufCli, UsageAndTypeErrors) {
+  const test::ScratchDir dir;
+  const std::string out = (dir / "x.gguf").string();
+  const auto both = swan({"convert", stories260k(), "-o", out, "--format", "gguf", "--type", "Q4_K", "--preset", "Q4_K_M"});
+  EXPECT_EQ(both.exit_code, 2);
+  const auto neither = swan({"convert", stories260k(), "-o", out, "--format", "gguf"});
+  EXPECT_EQ(neither.exit_code, 2);
+  const auto mlx_flag = swan({"convert", stories260k(), "-o", out, "--format", "gguf", "--type", "Q4_K", "--bits", "4"});
+  EXPECT_EQ(mlx_flag.exit_code, 2);
+  const auto unknown = swan({"convert", stories260k(), "-o", out, "--format", "gguf", "--type", "IQ4_XS"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  // Q4_0 has no fallback, and ffn_down rows have 172 elements: llama-quantize throws too.
+  const auto no_fit = swan({"convert", stories260k(), "-o", out, "--format", "gguf", "--type", "Q4_0"});
+  EXPECT_EQ(no_fit.exit_code, 1);
+  EXPECT_NE(no_fit.err.find("ffn_down"), std::string::npos) << no_fit.err;
+  EXPECT_TRUE(fs::is_empty(dir.path()));  // nothing written, no temporary file left
+}
+
+TEST(GgufCli, AFullDiskLeavesNothingBehind) {
+  const test::ScratchDir dir;
+  test::ProcessOptions limited;
+  limited.max_file_bytes = 100000;
+  const auto r = swan({"convert", stories260k(), "-o", (dir / "y.gguf").string(), "--format", "gguf", "--type", "F32", "--quiet"},
+                      limited);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("swan: error:"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::is_empty(dir.path()));
+}
+
+}  // namespace
+}  // namespace swan
