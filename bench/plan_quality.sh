@@ -5,6 +5,8 @@
 # Each plan gets exactly the bytes of the baseline it is compared with (--target-size).
 #   bench/plan_quality.sh MODEL_DIR TEXT CTX [CHUNKS] [SWAN_BINARY] > table.md
 # Also writes one JSON line per variant to $PLAN_QUALITY_JSON if set (for charts).
+# PLAN_BASELINES, PLAN_SENSITIVITIES (prior measured) and PLAN_SCALES (minmax [optimized])
+# choose the variants.
 set -euo pipefail
 model=$1
 text=$2
@@ -44,8 +46,13 @@ baseline() {  # name convert-args...
   measure "$name" "$work/$name"
   local bytes; bytes=$(size_of "$name")
   for sensitivity in ${PLAN_SENSITIVITIES:-prior measured}; do
-    "$swan" convert "$model" -o "$work/plan" --quiet --force --target-size "$bytes" --sensitivity "$sensitivity"
-    measure "plan-$sensitivity@$name" "$work/plan"
+    for scales in ${PLAN_SCALES:-minmax}; do
+      local suffix=""
+      [[ "$scales" != minmax ]] && suffix="+$scales"
+      "$swan" convert "$model" -o "$work/plan" --quiet --force --target-size "$bytes" --sensitivity "$sensitivity" \
+        --scales "$scales"
+      measure "plan-$sensitivity$suffix@$name" "$work/plan"
+    done
   done
   rm -rf "$work/$name" "$work/plan"
 }

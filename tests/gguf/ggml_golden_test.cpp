@@ -35,6 +35,8 @@ struct PureCase {
 class PureTypeGolden : public ::testing::TestWithParam<PureCase> {};
 
 TEST_P(PureTypeGolden, EveryTensorIsByteIdenticalToLlamaQuantize) {
+  SWAN_REQUIRE_FIXTURE(gguf_goldens, "golden/gguf/README.md");
+  (void)gguf_goldens;
   const PureCase c = GetParam();
   const GgufFile source(synth("llama-synth-F32.gguf"));
   const GgufFile golden(synth(fmt::format("llama-synth-{}.gguf", quant::ggml_type_name(c.type))));

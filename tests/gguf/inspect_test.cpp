@@ -17,6 +17,8 @@ using quant::GgmlType;
 std::filesystem::path golden(const std::string& file) { return test::shared_path("golden/gguf/" + file); }
 
 TEST(GgufInspect, LlamaCppFilesPass) {
+  SWAN_REQUIRE_FIXTURE(gguf_goldens, "golden/gguf/README.md");
+  (void)gguf_goldens;
   for (const auto* f : {"llama-synth/llama-synth-Q4_K_M.gguf", "llama-synth/llama-synth-F32.gguf",
                         "qwen3-synth/qwen3-synth-Q4_K_M.gguf", "qwen3-synth/qwen3-synth-vocab.gguf"}) {
     const auto report = inspect_gguf(golden(f));
@@ -59,6 +61,8 @@ bool mentions(const std::vector<std::string>& violations, const std::string& par
 }
 
 TEST(GgufInspect, ReportsEachDefect) {
+  SWAN_REQUIRE_FIXTURE(gguf_goldens, "golden/gguf/README.md");
+  (void)gguf_goldens;
   EXPECT_TRUE(violations_of([](Copy&) {}).empty());
   const auto mistyped = violations_of([](Copy& c) { c.metadata.set("llama.block_count", {ValueType::UINT64, std::uint64_t{1}, {}, {}}); });
   EXPECT_TRUE(mentions(mistyped, "llama.block_count has type UINT64")) << mistyped.size();

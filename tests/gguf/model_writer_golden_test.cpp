@@ -52,6 +52,8 @@ void expect_identical(const std::filesystem::path& ours, const std::filesystem::
 class PureFiles : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(PureFiles, LlamaSynthIsByteIdenticalToLlamaQuantizePure) {
+  SWAN_REQUIRE_FIXTURE(gguf_goldens, "golden/gguf/README.md");
+  (void)gguf_goldens;
   const test::ScratchDir dir;
   const auto type = quant::parse_ggml_type(GetParam());
   ASSERT_TRUE(type);
@@ -64,6 +66,8 @@ INSTANTIATE_TEST_SUITE_P(Types, PureFiles,
                                            "Q4_K", "Q5_K", "Q6_K"));
 
 TEST(GgufGolden, MixedPresetsAreByteIdenticalToLlamaQuantize) {
+  SWAN_REQUIRE_FIXTURE(gguf_goldens, "golden/gguf/README.md");
+  (void)gguf_goldens;
   const test::ScratchDir dir;
   for (const auto preset : {Preset::Q4_K_M, Preset::Q3_K_M}) {
     const auto out = write(dir, "llama-synth", {preset, false, {}}, "llama-synth");
@@ -76,6 +80,8 @@ TEST(GgufGolden, MixedPresetsAreByteIdenticalToLlamaQuantize) {
 }
 
 TEST(GgufGolden, F32MatchesTheConverterKeyByKeyAndTensorByTensor) {
+  SWAN_REQUIRE_FIXTURE(gguf_goldens, "golden/gguf/README.md");
+  (void)gguf_goldens;
   const test::ScratchDir dir;
   const GgufFile ours(write(dir, "llama-synth", {Preset::F32, true, {}}, "llama-synth"));
   const GgufFile theirs(golden("llama-synth/llama-synth-F32.gguf"));
@@ -104,6 +110,8 @@ struct RecipeRow {
 };
 
 TEST(GgufGolden, RecipesMatchLlamaQuantizeDryRunForEveryTensor) {
+  SWAN_REQUIRE_FIXTURE(gguf_goldens, "golden/gguf/README.md");
+  (void)gguf_goldens;
   std::ifstream in(golden("recipes.tsv"));
   std::string line;
   std::getline(in, line);

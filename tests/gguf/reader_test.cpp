@@ -180,6 +180,8 @@ TEST(GgufWriter, WritesAtomicallyAndRefusesToOverwrite) {
 }
 
 TEST(GgufReader, EveryTruncationOfARealHeaderThrows) {
+  SWAN_REQUIRE_FIXTURE(gguf_goldens, "golden/gguf/README.md");
+  (void)gguf_goldens;
   std::ifstream in(test::shared_path("golden/gguf/llama-synth/llama-synth-Q4_K.gguf"), std::ios::binary);
   std::vector<char> chars((std::istreambuf_iterator<char>(in)), {});
   std::vector<std::byte> bytes(chars.size());

@@ -79,6 +79,8 @@ TEST(GgufModel, Qwen3TinyQ3KEvaluatesAsItsDequantizedCheckpoint) {
 }
 
 TEST(GgufModel, LlamaSynthF32GgufEqualsTheHfCheckpointExactly) {
+  SWAN_REQUIRE_FIXTURE(gguf_goldens, "golden/gguf/README.md");
+  (void)gguf_goldens;
   // No quantization: the GGUF's permuted q/k rows must read back as the HF checkpoint's.
   const test::ScratchDir dir;
   const auto hf = test::shared_path("golden/gguf/llama-synth/hf");

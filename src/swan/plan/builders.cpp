@@ -151,8 +151,9 @@ QuantPlan read_plan_file(const std::filesystem::path& path, std::span<const Plan
       fail("plan {} has no decision for tensor '{}' of this model; was it made for another model? Re-run `swan plan`",
            path.string(), target.name);
     if (entry->shape != target.shape)
-      fail("plan {}: tensor '{}' has another shape in the plan than in the model; re-run `swan plan`", path.string(),
-           target.name);
+      fail("plan {}: tensor '{}' has another shape in the plan than in the model; was it made for another model? "
+           "Re-run `swan plan`",
+           path.string(), target.name);
   }
   if (plan.tensors().size() != targets.size())
     fail("plan {} decides {} tensors, but this model has {} quantizable tensors; re-run `swan plan` for this model",
