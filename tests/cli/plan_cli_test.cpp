@@ -125,5 +125,31 @@ TEST(PlanCli, ScalesOption) {
   EXPECT_FALSE(fs::exists(dir / "bad"));
 }
 
+// --sensitivity measured: the model's own text, one probe per tensor; the plan still meets
+// the budget, and its weights are measured ones, not the role priors (a tied embedding's
+// prior is exactly 20).
+TEST(PlanCli, MeasuredSensitivityPlansWithinTheBudget) {
+  test::ScratchDir dir;
+  const auto plan = dir / "plan.json";
+  const auto result = swan({"plan", stories260k(), "--target-size", "0.4MB", "--sensitivity", "measured", "-o",
+                            plan.string(), "--json", "-q"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto summary = nlohmann::json::parse(result.out);
+  EXPECT_LE(summary["total_bytes"].get<std::uint64_t>(), 400000u);
+  const auto saved = nlohmann::json::parse(file_bytes(plan));
+  std::string embedding_reason;
+  for (const auto& t : saved["tensors"])
+    if (t["name"] == "model.embed_tokens.weight") embedding_reason = t["reason"];
+  EXPECT_NE(embedding_reason.find("weight"), std::string::npos) << embedding_reason;
+  EXPECT_EQ(embedding_reason.find("weight 20"), std::string::npos) << embedding_reason;
+  // Same seed, same plan.
+  const auto again = dir / "again.json";
+  ASSERT_EQ(swan({"plan", stories260k(), "--target-size", "0.4MB", "--sensitivity", "measured", "-o", again.string(),
+                  "-q"})
+                .exit_code,
+            0);
+  EXPECT_EQ(file_bytes(plan), file_bytes(again));
+}
+
 }  // namespace
 }  // namespace swan
