@@ -71,9 +71,7 @@ analysis::Manifest analyze_for_plan(const ModelDirectory& source, const std::str
 }
 
 std::optional<plan::Sensitivities> measure_sensitivities_if_asked(const BudgetOptions& options,
-                                                                  const ModelDirectory& source,
-                                                                  const analysis::Manifest& manifest, bool quiet) {
-  (void)manifest;
+                                                                  const ModelDirectory& source, bool quiet) {
   if (options.sensitivity != "measured") return std::nullopt;
   const auto targets = mlx::quantizable_targets(source);
   sensitivity::SensitivityOptions measure;

@@ -36,8 +36,7 @@ analysis::Manifest analyze_for_plan(const ModelDirectory& source, const std::str
 
 // With --sensitivity measured: each target's weight measured with swan's own inference.
 std::optional<plan::Sensitivities> measure_sensitivities_if_asked(const BudgetOptions& options,
-                                                                  const ModelDirectory& source,
-                                                                  const analysis::Manifest& manifest, bool quiet);
+                                                                  const ModelDirectory& source, bool quiet);
 
 void write_plan_file(const plan::QuantPlan& plan, const std::string& path);
 

@@ -108,7 +108,7 @@ void add_convert_command(CLI::App& app) {
           analyze_for_plan(source, opts->model, opts->threads, opts->output.quiet, chosen_scales(opts->output));
       const auto dtype =
           opts->output.dtype.empty() ? std::nullopt : std::optional(mlx::parse_output_dtype(opts->output.dtype));
-      const auto sensitivities = measure_sensitivities_if_asked(opts->budget, source, manifest, opts->output.quiet);
+      const auto sensitivities = measure_sensitivities_if_asked(opts->budget, source, opts->output.quiet);
       auto planned = mlx::plan_mlx_budget(source, manifest, to_budget(opts->budget), dtype, budget_rules(opts->budget),
                                           sensitivities ? &*sensitivities : nullptr, chosen_scales(opts->output));
       plan = std::move(planned.budget.plan);
