@@ -140,7 +140,10 @@ SensitivityReport measure_sensitivities(const std::filesystem::path& model_dir,
     t.probe = options.probe;
     const auto fitted = plan::fit_group_size(plan::QuantDecision::quantized(options.probe.bits, options.probe.group_size),
                                              tensor->info->shape.back());
-    if (!fitted.is_quantized() || tensor->info->shape.size() != 2) continue;  // stays float: nothing to weigh
+    if (!fitted.is_quantized() || tensor->info->shape.size() != 2) {  // stays float: nothing to weigh
+      if (progress) progress(i + 1, targets.size());
+      continue;
+    }
     t.probe.group_size = fitted.group_size;
     QuantizedCopy copy = quantize_copy(directory, *tensor, t.probe);
     t.relative_error = copy.relative_error;
