@@ -25,8 +25,9 @@ void add_budget_options(CLI::App& command, BudgetOptions& options) {
       ->capture_default_str();
   command.add_option("--sensitivity", options.sensitivity,
                      "prior: weigh tensors by role (default); measured: measure each tensor's effect on the\n"
-                     "model's own output with swan's inference (no dataset: the model generates its text)")
-      ->check(CLI::IsMember({"prior", "measured"}))
+                     "model's own output with swan's inference (no dataset: the model generates its text),\n"
+                     "first alone, then inside a first plan, and plan again; isolated: the first round only")
+      ->check(CLI::IsMember({"prior", "isolated", "measured"}))
       ->capture_default_str();
   command.add_option("--sensitivity-seed", options.seed, "seed of the text the model writes for --sensitivity measured")
       ->capture_default_str();
@@ -70,20 +71,50 @@ analysis::Manifest analyze_for_plan(const ModelDirectory& source, const std::str
   return manifest;
 }
 
-std::optional<plan::Sensitivities> measure_sensitivities_if_asked(const BudgetOptions& options,
-                                                                  const ModelDirectory& source, bool quiet) {
-  if (options.sensitivity != "measured") return std::nullopt;
+mlx::MlxBudgetPlan plan_mlx_output(const BudgetOptions& options, const ModelDirectory& source,
+                                   const analysis::Manifest& manifest, std::optional<DType> dtype,
+                                   quant::ScaleMethod scales, bool quiet) {
+  const auto budget = to_budget(options);
+  const auto rules = budget_rules(options);
+  if (options.sensitivity == "prior") return mlx::plan_mlx_budget(source, manifest, budget, dtype, rules, nullptr, scales);
+
   const auto targets = mlx::quantizable_targets(source);
   sensitivity::SensitivityOptions measure;
   measure.seed = options.seed;
-  Progress progress("measuring sensitivities", targets.size(), "tensors", !quiet);
-  const auto report = sensitivity::measure_sensitivities(
-      source.path(), targets, measure, [&](std::size_t done, std::size_t) { progress.update(done); });
-  progress.finish();
+  sensitivity::SensitivityMeter meter(source.path(), targets, measure);
+  const auto run_round = [&](const char* label, const auto& measure_round) {
+    Progress progress(label, targets.size(), "tensors", !quiet);
+    auto report = measure_round([&](std::size_t done, std::size_t) { progress.update(done); });
+    progress.finish();
+    return report;
+  };
+  const auto isolated = run_round("measuring sensitivities", [&](const auto& progress) {
+    return meter.isolated(scales, progress);
+  });
+  plan::Sensitivities weights = isolated.weights();
+  auto planned = mlx::plan_mlx_budget(source, manifest, budget, dtype, rules, &weights, scales);
+  double cpu_seconds = isolated.cpu_seconds;
+  std::uint64_t forward_tokens = isolated.forward_tokens;
+  if (options.sensitivity == "measured") {
+    const auto in_context = run_round("measuring sensitivities in the first plan", [&](const auto& progress) {
+      return meter.in_context(planned.budget.plan, progress);
+    });
+    cpu_seconds += in_context.cpu_seconds;
+    forward_tokens += in_context.forward_tokens;
+    // Never trust a tensor less than its isolated measurement: a slope measured inside a
+    // plan can come out near zero for a tensor whose error the rest happens to mask.
+    for (const auto& t : in_context.tensors) {
+      double& w = weights[t.name];
+      w = std::max(w, t.sensitivity);
+    }
+    planned = mlx::plan_mlx_budget(source, manifest, budget, dtype, rules, &weights, scales);
+    if (!quiet)
+      fmt::print(stderr, "first plan measured at KLD {:.4g} on the model's own text\n", in_context.plan_kld);
+  }
   if (!quiet)
     fmt::print(stderr, "measured sensitivities of {} tensors: {} forward tokens, {:.1f} CPU-s\n",
-               report.tensors.size(), report.forward_tokens, report.cpu_seconds);
-  return report.weights();
+               isolated.tensors.size(), forward_tokens, cpu_seconds);
+  return planned;
 }
 
 void write_plan_file(const plan::QuantPlan& plan, const std::string& path) {

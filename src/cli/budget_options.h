@@ -17,7 +17,7 @@ struct BudgetOptions {
   double target_bpw = 0.0;
   std::string target_size;
   double sqnr_floor_db = 6.0;
-  std::string sensitivity = "prior";  // prior | measured
+  std::string sensitivity = "prior";  // prior | isolated | measured
   std::uint64_t seed = 0;
 
   bool given() const { return target_bpw > 0.0 || !target_size.empty(); }
@@ -34,9 +34,12 @@ plan::BudgetRules budget_rules(const BudgetOptions& options);
 analysis::Manifest analyze_for_plan(const ModelDirectory& source, const std::string& label, int threads, bool quiet,
                                     quant::ScaleMethod scales);
 
-// With --sensitivity measured: each target's weight measured with swan's own inference.
-std::optional<plan::Sensitivities> measure_sensitivities_if_asked(const BudgetOptions& options,
-                                                                  const ModelDirectory& source, bool quiet);
+// The budget plan of an MLX output, weighing tensors as --sensitivity says: role priors;
+// `isolated`, each tensor quantized alone (one round of measurement); `measured`, that round,
+// a first plan, then each tensor's slope measured inside that plan and a second plan.
+mlx::MlxBudgetPlan plan_mlx_output(const BudgetOptions& options, const ModelDirectory& source,
+                                   const analysis::Manifest& manifest, std::optional<DType> dtype,
+                                   quant::ScaleMethod scales, bool quiet);
 
 void write_plan_file(const plan::QuantPlan& plan, const std::string& path);
 

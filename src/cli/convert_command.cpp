@@ -108,9 +108,8 @@ void add_convert_command(CLI::App& app) {
           analyze_for_plan(source, opts->model, opts->threads, opts->output.quiet, chosen_scales(opts->output));
       const auto dtype =
           opts->output.dtype.empty() ? std::nullopt : std::optional(mlx::parse_output_dtype(opts->output.dtype));
-      const auto sensitivities = measure_sensitivities_if_asked(opts->budget, source, opts->output.quiet);
-      auto planned = mlx::plan_mlx_budget(source, manifest, to_budget(opts->budget), dtype, budget_rules(opts->budget),
-                                          sensitivities ? &*sensitivities : nullptr, chosen_scales(opts->output));
+      auto planned =
+          plan_mlx_output(opts->budget, source, manifest, dtype, chosen_scales(opts->output), opts->output.quiet);
       plan = std::move(planned.budget.plan);
     } else if (!opts->quant_predicate.empty()) {
       if (opts->bits != 0) {

@@ -73,10 +73,7 @@ void add_plan_command(CLI::App& app) {
     const auto scales = quant::parse_scale_method(opts->scales);
     if (!manifest) manifest = analyze_for_plan(source, model_dir, opts->threads, opts->quiet, scales);
     const auto dtype = opts->dtype.empty() ? std::nullopt : std::optional(mlx::parse_output_dtype(opts->dtype));
-    const auto sensitivities = measure_sensitivities_if_asked(opts->budget, source, opts->quiet);
-    const auto planned = mlx::plan_mlx_budget(source, *manifest, to_budget(opts->budget), dtype,
-                                              budget_rules(opts->budget), sensitivities ? &*sensitivities : nullptr,
-                                              scales);
+    const auto planned = plan_mlx_output(opts->budget, source, *manifest, dtype, scales, opts->quiet);
     write_plan_file(planned.budget.plan, opts->output);
     const plan::BudgetOutcome outcome{&planned.budget, planned.budget_bytes, planned.output_bytes,
                                       planned.total_params};

@@ -114,6 +114,30 @@ TEST(ErrorCurve, SampleWithinTwoPercentQwen3Tiny) {
 }
 TEST(ErrorCurve, DefaultIsExactOnStories260k) { check_sampling(test::shared_path("models/stories260k").string()); }
 
+// The analysis widens only the sampled blocks of a matrix it reads for the curve alone
+// (read_matrix_blocks); the curve must equal the one measured on the whole widened matrix.
+TEST(ErrorCurve, AnalysisFromSampledBlocksEqualsTheWholeMatrixCurve) {
+  const ModelDirectory model(test::source_dir() / "models/qwen3-tiny-5.8m");
+  AnalysisOptions options;
+  options.error_curves = true;
+  options.swan_metrics = false;
+  options.record_time = false;
+  options.curve_sampling = {1 << 14, 8};
+  const Manifest manifest = analyze_model(model, "qwen3-tiny", options);
+  int compared = 0;
+  for (const auto& shard : manifest.shards) {
+    for (const auto& t : shard.tensors) {
+      if (!t.error_curve || t.shape.size() != 2) continue;
+      const auto full = model.read_float(*model.find(t.name));
+      const ErrorCurve expected = measure_error_curve({full.data(), t.shape[0], t.shape[1]}, t.shape[0],
+                                                      model.find(t.name)->info->dtype, options.curve_sampling);
+      EXPECT_EQ(*t.error_curve, expected) << t.name;
+      if (expected.values_measured < t.shape[0] * t.shape[1]) ++compared;
+    }
+  }
+  EXPECT_GE(compared, 19);  // the embedding and every 128-multiple-wide projection are sampled
+}
+
 TEST(ErrorCurve, AnalysisRecordsCurvesForEveryQuantizableMatrix) {
   const ModelDirectory model(test::source_dir() / "models/qwen3-tiny-5.8m");
   AnalysisOptions options;

@@ -80,4 +80,23 @@ void read_analysis_matrix(const ModelDirectory& model, const ModelTensor& tensor
   }
 }
 
+void read_matrix_blocks(const ModelDirectory& model, const ModelTensor& tensor, std::span<const std::int64_t> blocks,
+                        std::vector<float>& out) {
+  constexpr std::size_t kBlock = 128;
+  const TensorInfo& info = *tensor.info;
+  SWAN_CHECK(info.shape.size() == 2 && info.shape[1] % static_cast<std::int64_t>(kBlock) == 0,
+             "tensor {}: 128-column blocks need a 2-D tensor whose columns are a multiple of 128", info.name);
+  const auto bytes = model.file(tensor).data(info);
+  const std::size_t element = dtype_size(info.dtype);
+  const auto total_blocks = info.num_elements() / static_cast<std::int64_t>(kBlock);
+  out.resize(blocks.size() * kBlock);
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    SWAN_CHECK(blocks[i] >= 0 && blocks[i] < total_blocks, "tensor {}: block {} is outside its {} blocks", info.name,
+               blocks[i], total_blocks);
+    const auto first = static_cast<std::size_t>(blocks[i]) * kBlock;
+    convert_to_float(info.dtype, bytes.subspan(first * element, kBlock * element),
+                     std::span<float>(out.data() + i * kBlock, kBlock));
+  }
+}
+
 }  // namespace swan::analysis

@@ -41,4 +41,9 @@ std::vector<float> read_analysis_matrix(const ModelDirectory& model, const Model
 void read_analysis_matrix(const ModelDirectory& model, const ModelTensor& tensor, const AnalysisLayout& layout,
                           std::vector<float>& out);
 
+// The 128-column blocks of a 2-D tensor with these flat indices (row * cols/128 + block),
+// 128 values each, widened to float32 into `out` (resized).
+void read_matrix_blocks(const ModelDirectory& model, const ModelTensor& tensor, std::span<const std::int64_t> blocks,
+                        std::vector<float>& out);
+
 }  // namespace swan::analysis

@@ -90,7 +90,11 @@ Manifest analyze_model(const ModelDirectory& model, const std::string& model_lab
         read_analysis_matrix(model, tensor, layout, buffer);
         return std::span<const float>(buffer);
       };
-      entries[i] = analyze_tensor(info.name, info.shape, info.dtype, reader, options);
+      const BlockReader block_reader = [&](std::span<const std::int64_t> blocks) {
+        read_matrix_blocks(model, tensor, blocks, buffer);
+        return std::span<const float>(buffer);
+      };
+      entries[i] = analyze_tensor(info.name, info.shape, info.dtype, reader, options, block_reader);
       model.file(tensor).release(info);
       std::lock_guard lock(progress_mutex);
       ++state.tensors_done;

@@ -41,42 +41,55 @@ std::vector<std::int64_t> sampled_blocks(std::int64_t rows, std::int64_t cols, c
 
 bool has_error_curve(std::int64_t cols) { return cols > 0 && cols % kCurveGroupSizes[0] == 0; }
 
-ErrorCurve measure_error_curve(const MatrixView& t, std::int64_t stored_rows, DType scale_dtype,
-                               const CurveSampling& sampling, quant::ScaleMethod scales) {
+namespace {
+
+// The curve of `measured`, a matrix of whole groups (t itself or its gathered blocks), for a
+// stored tensor of stored_rows x cols.
+ErrorCurve curve_of(const MatrixView& measured, std::int64_t stored_rows, std::int64_t cols, DType scale_dtype,
+                    quant::ScaleMethod scales) {
   ErrorCurve curve;
   curve.scales = quant::to_string(scales);
   curve.rows = stored_rows;
-  curve.cols = t.cols;
-  if (!has_error_curve(t.cols) || t.rows == 0) return curve;
-
-  // The measured values as a matrix of whole groups: either t itself or its sampled blocks.
-  MatrixView measured = t;
-  std::vector<float> gathered;
-  const auto blocks = sampled_blocks(t.rows, t.cols, sampling);
-  if (!blocks.empty()) {
-    gathered.resize(blocks.size() * kCurveBlock);
-    const std::int64_t per_row = t.cols / kCurveBlock;
-    for (std::size_t i = 0; i < blocks.size(); ++i) {
-      const float* block = t.row(blocks[i] / per_row) + (blocks[i] % per_row) * kCurveBlock;
-      std::copy_n(block, kCurveBlock, gathered.data() + i * kCurveBlock);
-    }
-    measured = {gathered.data(), static_cast<std::int64_t>(blocks.size()), kCurveBlock};
-  }
+  curve.cols = cols;
+  if (!has_error_curve(cols) || measured.rows == 0) return curve;
   curve.values_measured = measured.rows * measured.cols;
-
   double sum_squares = 0.0;
   for (const float v : measured.values()) sum_squares += static_cast<double>(v) * v;
   const auto rows = static_cast<std::size_t>(measured.rows);
-  const auto cols = static_cast<std::size_t>(measured.cols);
+  const auto measured_cols = static_cast<std::size_t>(measured.cols);
   for (const int bits : kCurveBits) {
     for (const int group_size : kCurveGroupSizes) {
-      if (t.cols % group_size != 0) continue;
-      const double sse =
-          quant::quantization_sse(measured.values(), rows, cols, {bits, group_size}, scale_dtype, /*threads=*/1, scales);
+      if (cols % group_size != 0) continue;
+      const double sse = quant::quantization_sse(measured.values(), rows, measured_cols, {bits, group_size},
+                                                 scale_dtype, /*threads=*/1, scales);
       curve.points.push_back({bits, group_size, sum_squares > 0.0 ? sse / sum_squares : 0.0});
     }
   }
   return curve;
+}
+
+}  // namespace
+
+ErrorCurve measure_error_curve(const MatrixView& t, std::int64_t stored_rows, DType scale_dtype,
+                               const CurveSampling& sampling, quant::ScaleMethod scales) {
+  const auto blocks = sampled_blocks(t.rows, t.cols, sampling);
+  if (blocks.empty()) return curve_of(t, stored_rows, t.cols, scale_dtype, scales);
+  std::vector<float> gathered(blocks.size() * kCurveBlock);
+  const std::int64_t per_row = t.cols / kCurveBlock;
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    const float* block = t.row(blocks[i] / per_row) + (blocks[i] % per_row) * kCurveBlock;
+    std::copy_n(block, kCurveBlock, gathered.data() + i * kCurveBlock);
+  }
+  return curve_of({gathered.data(), static_cast<std::int64_t>(blocks.size()), kCurveBlock}, stored_rows, t.cols,
+                  scale_dtype, scales);
+}
+
+ErrorCurve measure_error_curve_of_blocks(std::span<const float> gathered, std::int64_t rows, std::int64_t cols,
+                                         DType scale_dtype, quant::ScaleMethod scales) {
+  SWAN_CHECK(gathered.size() % kCurveBlock == 0, "gathered curve blocks hold {} values, not whole 128-value blocks",
+             gathered.size());
+  return curve_of({gathered.data(), static_cast<std::int64_t>(gathered.size()) / kCurveBlock, kCurveBlock}, rows, cols,
+                  scale_dtype, scales);
 }
 
 }  // namespace swan::analysis

@@ -72,4 +72,10 @@ ErrorCurve measure_error_curve(const MatrixView& t, std::int64_t stored_rows, DT
                                const CurveSampling& sampling = {},
                                quant::ScaleMethod scales = quant::ScaleMethod::minmax);
 
+// The same curve from the sampled blocks alone — sampled_blocks(rows, cols, sampling)'s blocks,
+// 128 values each, in that order — so a reader can widen a sample of a huge matrix instead of
+// all of it. Equals measure_error_curve of the whole matrix with the same sampling.
+ErrorCurve measure_error_curve_of_blocks(std::span<const float> gathered, std::int64_t rows, std::int64_t cols,
+                                         DType scale_dtype, quant::ScaleMethod scales = quant::ScaleMethod::minmax);
+
 }  // namespace swan::analysis

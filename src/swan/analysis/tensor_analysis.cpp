@@ -83,7 +83,8 @@ std::int64_t stored_rows(std::span<const std::int64_t> shape) {
 }  // namespace
 
 ManifestTensor analyze_tensor(std::string_view name, std::span<const std::int64_t> shape, DType dtype,
-                              const MatrixReader& read_matrix, const AnalysisOptions& options) {
+                              const MatrixReader& read_matrix, const AnalysisOptions& options,
+                              const BlockReader& read_blocks) {
   ManifestTensor entry;
   if (options.swan_metrics) {
     entry = analyze_tensor_metrics(name, shape, dtype, read_matrix, options);
@@ -96,7 +97,16 @@ ManifestTensor analyze_tensor(std::string_view name, std::span<const std::int64_
     entry.decision = {16, "not decided: error curves only", {}};
   }
   if (!needs_error_curve(shape, dtype, options) || entry.error_curve) return entry;
-  // Not scored (protected, tiny or curves only): read T for the curve alone.
+  // Not scored (protected, tiny or curves only): read T for the curve alone — only its
+  // sample when the curve samples it and the caller can read blocks.
+  if (read_blocks && shape.size() == 2) {
+    const auto blocks = sampled_blocks(shape[0], shape[1], options.curve_sampling);
+    if (!blocks.empty()) {
+      entry.error_curve = measure_error_curve_of_blocks(read_blocks(blocks), shape[0], shape[1], dtype,
+                                                        options.curve_scales);
+      return entry;
+    }
+  }
   const AnalysisLayout layout = analysis_layout(shape);
   const std::span<const float> values = read_matrix(layout);
   SWAN_CHECK(values.size() == static_cast<std::size_t>(layout.rows * layout.cols),

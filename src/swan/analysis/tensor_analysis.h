@@ -28,6 +28,12 @@ MatrixMetrics analyze_matrix(const MatrixView& t, std::string_view tensor_name, 
 // belong to the reader and must stay valid until analyze_tensor returns.
 using MatrixReader = std::function<std::span<const float>(const AnalysisLayout&)>;
 
+// Produces the values of some 128-column blocks of a 2-D tensor (flat block indices as
+// sampled_blocks gives them), 128 values each, in that order; the values belong to the
+// reader. With one, a matrix read for its error curve alone (an embedding, an untied lm_head)
+// is widened only where the curve samples it, not whole.
+using BlockReader = std::function<std::span<const float>(std::span<const std::int64_t> blocks)>;
+
 // Whether analyze_tensor will call its reader for this tensor (and so read its data).
 bool needs_analysis(std::string_view name, std::span<const std::int64_t> shape, DType dtype,
                     const AnalysisOptions& options);
@@ -38,6 +44,7 @@ bool needs_error_curve(std::span<const std::int64_t> shape, DType dtype, const A
 
 // The manifest entry of one tensor (with its error curve when options ask for one).
 ManifestTensor analyze_tensor(std::string_view name, std::span<const std::int64_t> shape, DType dtype,
-                              const MatrixReader& read_matrix, const AnalysisOptions& options);
+                              const MatrixReader& read_matrix, const AnalysisOptions& options,
+                              const BlockReader& read_blocks = {});
 
 }  // namespace swan::analysis

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <ctime>
 #include <numeric>
+#include <optional>
 #include <random>
 
 #include "swan/core/error.h"
@@ -56,7 +57,8 @@ std::vector<float> log_probs(const inference::Model& model, std::span<const std:
   return out;
 }
 
-// Owns a quantized copy of one tensor and the WeightMatrix view of it.
+// Owns a quantized copy of one tensor and the WeightMatrix view of it (the view points into
+// the vectors, whose buffers survive moves of this struct).
 struct QuantizedCopy {
   std::vector<std::uint32_t> packed;
   std::vector<float> scales, biases;
@@ -64,7 +66,8 @@ struct QuantizedCopy {
   inference::WeightMatrix matrix;
 };
 
-QuantizedCopy quantize_copy(const ModelDirectory& directory, const ModelTensor& tensor, quant::AffineFormat format) {
+QuantizedCopy quantize_copy(const ModelDirectory& directory, const ModelTensor& tensor, quant::AffineFormat format,
+                            quant::ScaleMethod method) {
   const auto& info = *tensor.info;
   const auto rows = static_cast<std::size_t>(info.shape[0]);
   const auto cols = static_cast<std::size_t>(info.shape[1]);
@@ -76,7 +79,7 @@ QuantizedCopy quantize_copy(const ModelDirectory& directory, const ModelTensor& 
   q.scales.resize(rows * quant::groups_per_row(cols, format.group_size));
   q.biases.resize(q.scales.size());
   // Scales rounded to the tensor's dtype, as the writer stores them; kept as float32 here.
-  quant::quantize_affine(w, rows, cols, format, info.dtype, q.packed, q.scales, q.biases);
+  quant::quantize_affine(w, rows, cols, format, info.dtype, q.packed, q.scales, q.biases, 0, method);
   std::vector<float> back(w.size());
   quant::dequantize_affine(q.packed, q.scales, q.biases, rows, cols, format, back);
   double sse = 0.0, norm = 0.0;
@@ -100,69 +103,168 @@ plan::Sensitivities SensitivityReport::weights() const {
   return out;
 }
 
-SensitivityReport measure_sensitivities(const std::filesystem::path& model_dir,
-                                        std::span<const plan::PlanTarget> targets, const SensitivityOptions& options,
-                                        const SensitivityProgress& progress) {
+struct SensitivityMeter::State {
+  inference::Model model;
+  ModelDirectory directory;
+  std::vector<plan::PlanTarget> targets;
+  SensitivityOptions options;
+  std::vector<std::int32_t> text;
+  std::vector<float> base;  // the float model's log-probabilities over `text`
+  std::uint64_t setup_tokens = 0;
+  double setup_cpu_seconds = 0.0;
+
+  const std::string& source_name(std::size_t i) const {
+    return targets[i].sources.empty() ? targets[i].name : targets[i].sources.front();
+  }
+  const ModelTensor& tensor(std::size_t i) const {
+    const ModelTensor* found = directory.find(source_name(i));
+    if (!found) fail("{}: no tensor '{}'", directory.path().string(), source_name(i));
+    return *found;
+  }
+  // The probe format fitted to a target's shape, or nothing when the target cannot be quantized.
+  std::optional<quant::AffineFormat> probe_for(const ModelTensor& t) const {
+    const auto fitted = plan::fit_group_size(
+        plan::QuantDecision::quantized(options.probe.bits, options.probe.group_size), t.info->shape.back());
+    if (!fitted.is_quantized() || t.info->shape.size() != 2) return std::nullopt;
+    return quant::AffineFormat{fitted.bits, fitted.group_size};
+  }
+  // Mean KLD of the model as it stands from the float model, over the text.
+  double kld(std::uint64_t& forward_tokens) const {
+    const auto probed = log_probs(model, text, options.length, forward_tokens);
+    const std::size_t vocab = model.vocab_size();
+    eval::KldAccumulator acc;
+    for (std::size_t p = 0; p < text.size(); ++p) {
+      const auto row = [&](const std::vector<float>& lp) { return std::span<const float>(lp).subspan(p * vocab, vocab); };
+      const std::int32_t next = p + 1 < text.size() ? text[p + 1] : 0;
+      acc.add(eval::compare_token(row(base), row(probed), next));
+    }
+    return acc.summary().kld_mean;
+  }
+};
+
+SensitivityMeter::SensitivityMeter(const std::filesystem::path& model_dir, std::span<const plan::PlanTarget> targets,
+                                   const SensitivityOptions& options) {
   SWAN_CHECK(options.sequences > 0 && options.length > 1, "sensitivity text needs sequences > 0 and length > 1");
   const double cpu_start = process_cpu_seconds();
-  inference::Model model = inference::Model::load(model_dir);
-  const ModelDirectory directory(model_dir);
-  if (!model.config().bos_token_id)
-    fail("{}: config.json has no bos_token_id; measured sensitivity starts the model's own text from BOS",
-         model_dir.string());
   for (const auto& target : targets)
     if (target.sources.size() > 1)
       fail("measured sensitivity supports dense models only ('{}' stacks {} experts); use --sensitivity prior",
            target.name, target.sources.size());
-
-  SensitivityReport report;
+  state_ = std::unique_ptr<State>(new State{inference::Model::load(model_dir), ModelDirectory(model_dir),
+                                            {targets.begin(), targets.end()}, options, {}, {}, 0, 0.0});
+  State& s = *state_;
+  if (!s.model.config().bos_token_id)
+    fail("{}: config.json has no bos_token_id; measured sensitivity starts the model's own text from BOS",
+         model_dir.string());
   std::mt19937_64 rng(options.seed ^ 0x5357414e53454e53ull);  // "SWANSENS"
-  const auto bos = static_cast<std::int32_t>(*model.config().bos_token_id);
-  const std::size_t vocab = model.vocab_size();
-  for (int s = 0; s < options.sequences; ++s) {
+  const auto bos = static_cast<std::int32_t>(*s.model.config().bos_token_id);
+  const std::size_t vocab = s.model.vocab_size();
+  for (int seq = 0; seq < options.sequences; ++seq) {
     std::vector<std::int32_t> tokens{bos};
     while (static_cast<int>(tokens.size()) < options.length) {
-      const auto logits = model.forward(tokens);
-      report.forward_tokens += tokens.size();
+      const auto logits = s.model.forward(tokens);
+      s.setup_tokens += tokens.size();
       tokens.push_back(sample(std::span<const float>(logits).subspan((tokens.size() - 1) * vocab, vocab),
                               options.top_p, rng));
     }
-    report.text.insert(report.text.end(), tokens.begin(), tokens.end());
+    s.text.insert(s.text.end(), tokens.begin(), tokens.end());
   }
+  s.base = log_probs(s.model, s.text, options.length, s.setup_tokens);
+  s.setup_cpu_seconds = process_cpu_seconds() - cpu_start;
+}
 
-  const auto base = log_probs(model, report.text, options.length, report.forward_tokens);
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    const std::string& name = targets[i].sources.empty() ? targets[i].name : targets[i].sources.front();
-    const ModelTensor* tensor = directory.find(name);
-    if (!tensor) fail("{}: no tensor '{}'", model_dir.string(), name);
+SensitivityMeter::~SensitivityMeter() = default;
+
+SensitivityReport SensitivityMeter::isolated(quant::ScaleMethod scales, const SensitivityProgress& progress) {
+  State& s = *state_;
+  const double cpu_start = process_cpu_seconds();
+  SensitivityReport report;
+  report.text = s.text;
+  report.forward_tokens = s.setup_tokens;
+  for (std::size_t i = 0; i < s.targets.size(); ++i) {
+    const ModelTensor& tensor = s.tensor(i);
+    if (const auto probe = s.probe_for(tensor)) {
+      TensorSensitivity t;
+      t.name = s.targets[i].name;
+      t.probe = *probe;
+      QuantizedCopy copy = quantize_copy(s.directory, tensor, *probe, scales);
+      t.relative_error = copy.relative_error;
+      inference::WeightMatrix original = s.model.swap_weight(s.source_name(i), std::move(copy.matrix));
+      t.kld = s.kld(report.forward_tokens);
+      s.model.swap_weight(s.source_name(i), std::move(original));
+      t.sensitivity = t.relative_error > 0.0 ? t.kld / t.relative_error : 0.0;
+      report.tensors.push_back(t);
+    }
+    if (progress) progress(i + 1, s.targets.size());
+  }
+  report.cpu_seconds = s.setup_cpu_seconds + (process_cpu_seconds() - cpu_start);
+  return report;
+}
+
+double SensitivityMeter::plan_kld(const plan::QuantPlan& plan) {
+  SensitivityReport scratch = in_context(plan, {}, /*slopes=*/false);
+  return scratch.plan_kld;
+}
+
+SensitivityReport SensitivityMeter::in_context(const plan::QuantPlan& plan, const SensitivityProgress& progress) {
+  return in_context(plan, progress, /*slopes=*/true);
+}
+
+SensitivityReport SensitivityMeter::in_context(const plan::QuantPlan& plan, const SensitivityProgress& progress,
+                                               bool slopes) {
+  State& s = *state_;
+  const double cpu_start = process_cpu_seconds();
+  SensitivityReport report;
+  report.text = s.text;
+  // Put the whole plan in place; keep the float originals to restore.
+  std::vector<QuantizedCopy> planned(s.targets.size());
+  std::vector<std::optional<inference::WeightMatrix>> originals(s.targets.size());
+  for (std::size_t i = 0; i < s.targets.size(); ++i) {
+    const plan::TensorPlan* decided = plan.find(s.targets[i].name);
+    if (!decided || !decided->decision.is_quantized()) continue;
+    const ModelTensor& tensor = s.tensor(i);
+    if (tensor.info->shape.size() != 2) continue;
+    planned[i] = quantize_copy(s.directory, tensor, {decided->decision.bits, decided->decision.group_size},
+                               plan.scale_method());
+    originals[i] = s.model.swap_weight(s.source_name(i), planned[i].matrix);
+  }
+  report.plan_kld = s.kld(report.forward_tokens);
+  for (std::size_t i = 0; slopes && i < s.targets.size(); ++i) {
+    const ModelTensor& tensor = s.tensor(i);
     TensorSensitivity t;
-    t.name = targets[i].name;
-    t.probe = options.probe;
-    const auto fitted = plan::fit_group_size(plan::QuantDecision::quantized(options.probe.bits, options.probe.group_size),
-                                             tensor->info->shape.back());
-    if (!fitted.is_quantized() || tensor->info->shape.size() != 2) {  // stays float: nothing to weigh
-      if (progress) progress(i + 1, targets.size());
+    t.name = s.targets[i].name;
+    if (originals[i]) {  // quantized by the plan: what restoring it to float gives back
+      t.probe = planned[i].matrix.format();
+      t.relative_error = planned[i].relative_error;
+      s.model.swap_weight(s.source_name(i), *originals[i]);
+      t.kld = report.plan_kld - s.kld(report.forward_tokens);
+      s.model.swap_weight(s.source_name(i), planned[i].matrix);
+    } else if (const auto probe = s.probe_for(tensor)) {  // float in the plan: what the probe costs
+      t.probe = *probe;
+      QuantizedCopy copy = quantize_copy(s.directory, tensor, *probe, plan.scale_method());
+      t.relative_error = copy.relative_error;
+      inference::WeightMatrix original = s.model.swap_weight(s.source_name(i), std::move(copy.matrix));
+      t.kld = s.kld(report.forward_tokens) - report.plan_kld;
+      s.model.swap_weight(s.source_name(i), std::move(original));
+    } else {
+      if (progress) progress(i + 1, s.targets.size());
       continue;
     }
-    t.probe.group_size = fitted.group_size;
-    QuantizedCopy copy = quantize_copy(directory, *tensor, t.probe);
-    t.relative_error = copy.relative_error;
-    inference::WeightMatrix original = model.swap_weight(name, std::move(copy.matrix));
-    const auto probed = log_probs(model, report.text, options.length, report.forward_tokens);
-    model.swap_weight(name, std::move(original));
-    eval::KldAccumulator kld;
-    for (std::size_t p = 0; p < report.text.size(); ++p) {
-      const auto row = [&](const std::vector<float>& lp) { return std::span<const float>(lp).subspan(p * vocab, vocab); };
-      const std::int32_t next = p + 1 < report.text.size() ? report.text[p + 1] : 0;
-      kld.add(eval::compare_token(row(base), row(probed), next));
-    }
-    t.kld = kld.summary().kld_mean;
-    t.sensitivity = t.relative_error > 0.0 ? t.kld / t.relative_error : 0.0;
+    t.sensitivity = t.relative_error > 0.0 ? std::max(t.kld, 0.0) / t.relative_error : 0.0;
     report.tensors.push_back(t);
-    if (progress) progress(i + 1, targets.size());
+    if (progress) progress(i + 1, s.targets.size());
   }
+  for (std::size_t i = 0; i < s.targets.size(); ++i)
+    if (originals[i]) s.model.swap_weight(s.source_name(i), std::move(*originals[i]));
   report.cpu_seconds = process_cpu_seconds() - cpu_start;
   return report;
+}
+
+SensitivityReport measure_sensitivities(const std::filesystem::path& model_dir,
+                                        std::span<const plan::PlanTarget> targets, const SensitivityOptions& options,
+                                        const SensitivityProgress& progress) {
+  SensitivityMeter meter(model_dir, targets, options);
+  return meter.isolated(quant::ScaleMethod::minmax, progress);
 }
 
 }  // namespace swan::sensitivity

@@ -10,13 +10,22 @@
 //  3. Sensitivity = KLD / relative_error of the probe. By the linearity of small errors
 //     (HIGGS), Σ_t sensitivity_t · relative_error_t(option_t) then predicts the KLD of a whole
 //     plan, which is the objective the planner minimises.
-// Cost: (targets + 1) forward passes over sequences x length tokens, plus generation.
-// Dense models only (the forward pass has no MoE layers).
+//  4. In context (refine_in_context): linearity fails when the whole model is damaged (KLD of
+//     several tenths of a nat, as at ~3 bits on small models): errors compound, and one
+//     tensor's cost depends on what the others do — on stories260k, five o_proj at 2 bits cost
+//     3x the sum of their isolated KLDs. So the planner's first plan is measured as a whole
+//     and each tensor's slope is taken where that plan puts it: its KLD with the rest of the
+//     plan in place, minus the KLD with it restored to float (or, for a tensor the plan keeps
+//     float, with it quantized at the probe), per unit of its relative error. The planner then
+//     plans again with those slopes.
+// Cost: (targets + 1) forward passes over sequences x length tokens, plus generation; the
+// in-context round as many again. Dense models only (MoE: use the role priors).
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -24,6 +33,7 @@
 #include "swan/plan/budget_plan.h"
 #include "swan/plan/quant_plan.h"
 #include "swan/quant/affine.h"
+#include "swan/quant/scale_method.h"
 
 namespace swan::sensitivity {
 
@@ -39,7 +49,8 @@ struct TensorSensitivity {
   std::string name;
   quant::AffineFormat probe;     // the format actually probed (group size fitted to the shape)
   double relative_error = 0.0;   // of the probe
-  double kld = 0.0;              // mean KLD with only this tensor quantized
+  double kld = 0.0;              // mean KLD with only this tensor quantized (in context: the
+                                 // KLD this tensor adds to the rest of the plan)
   double sensitivity = 0.0;      // kld / relative_error
 };
 
@@ -48,14 +59,42 @@ struct SensitivityReport {
   std::vector<TensorSensitivity> tensors;
   std::uint64_t forward_tokens = 0;  // tokens pushed through the model in total
   double cpu_seconds = 0.0;
+  double plan_kld = 0.0;  // in context: mean KLD of the whole plan the slopes were taken at
 
   plan::Sensitivities weights() const;
 };
 
 using SensitivityProgress = std::function<void(std::size_t done, std::size_t total)>;
 
-// `targets` are the planner's targets (one source tensor each). Throws swan::Error for MoE
-// models or a model without a BOS token.
+// Holds the float model, its self-generated text and its log-probabilities over that text,
+// so that several rounds of measurement share one generation.
+class SensitivityMeter {
+ public:
+  // `targets` are the planner's targets (one source tensor each). Throws swan::Error for MoE
+  // models or a model without a BOS token.
+  SensitivityMeter(const std::filesystem::path& model_dir, std::span<const plan::PlanTarget> targets,
+                   const SensitivityOptions& options);
+  ~SensitivityMeter();
+  SensitivityMeter(const SensitivityMeter&) = delete;
+  SensitivityMeter& operator=(const SensitivityMeter&) = delete;
+
+  // Each target quantized alone at the probe format, with `scales`.
+  SensitivityReport isolated(quant::ScaleMethod scales, const SensitivityProgress& progress = {});
+
+  // Each target's slope with the rest of `plan` in place (step 4 above). Targets the plan
+  // keeps float and no probe format fits stay out of the report.
+  SensitivityReport in_context(const plan::QuantPlan& plan, const SensitivityProgress& progress = {});
+
+  // Mean KLD of the whole plan over the text (one forward pass).
+  double plan_kld(const plan::QuantPlan& plan);
+
+ private:
+  SensitivityReport in_context(const plan::QuantPlan& plan, const SensitivityProgress& progress, bool slopes);
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// One isolated round (SensitivityMeter::isolated with min/max scales).
 SensitivityReport measure_sensitivities(const std::filesystem::path& model_dir,
                                         std::span<const plan::PlanTarget> targets, const SensitivityOptions& options,
                                         const SensitivityProgress& progress = {});
