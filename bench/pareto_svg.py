@@ -16,7 +16,8 @@ W, H, L, R, T, B = 720, 440, 70, 200, 40, 50
 
 
 def family(name):
-    if name.startswith("plan-measured"): return "plan (measured sensitivity)", "#d62728"
+    if name.startswith("plan-measured"): return "plan (measured, in context)", "#d62728"
+    if name.startswith("plan-isolated"): return "plan (measured, isolated)", "#e377c2"
     if name.startswith("plan-prior"): return "plan (role priors)", "#ff7f0e"
     if name.startswith("mlx_lm"): return "mlx_lm mixed recipe", "#2ca02c"
     if name.startswith("swan-"): return "SWAN thresholds", "#9467bd"
