@@ -63,11 +63,16 @@ TEST(ReportSvg, ScalesMapTheirDomainAndTickInside) {
   EXPECT_DOUBLE_EQ(lin.lo, 0.0);
   EXPECT_DOUBLE_EQ(lin.hi, 10.0);
   EXPECT_DOUBLE_EQ(lin(5.0), 50.0);
-  const auto log = log_scale(0.002, 0.3, 100, 0);  // y axis: up is smaller pixels
+  const auto log = log_scale(0.0011, 0.9, 100, 0);  // y axis: up is smaller pixels
   EXPECT_DOUBLE_EQ(log.lo, 0.001);
   EXPECT_DOUBLE_EQ(log.hi, 1.0);
   EXPECT_NEAR(log(0.01), 100.0 - 100.0 / 3, 1e-9);
   EXPECT_EQ(log.ticks(), (std::vector<double>{0.001, 0.01, 0.1, 1.0}));
+  const auto narrow = log_scale(0.0075, 0.0095, 100, 0);  // less than a decade: 1-2-5 bounds and ticks
+  EXPECT_NEAR(narrow.lo, 0.005, 1e-15);
+  EXPECT_NEAR(narrow.hi, 0.01, 1e-15);
+  ASSERT_EQ(narrow.ticks().size(), 2u);
+  EXPECT_NEAR(narrow.ticks()[0], 0.005, 1e-15);
   for (const double t : lin.ticks()) EXPECT_TRUE(t >= lin.lo && t <= lin.hi) << t;
 }
 

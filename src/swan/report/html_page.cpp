@@ -24,8 +24,9 @@ p.missing { background: #fff6e0; border-left: 4px solid #e0a800; padding: 8px 12
 div.warnings p { background: #fdecea; border-left: 4px solid #c62828; padding: 8px 12px; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 th, td { border-bottom: 1px solid var(--line); padding: 3px 8px; text-align: right; vertical-align: top; }
-th { background: #f3f5f7; } td.text, th.text { text-align: left; }
-table.facts td:first-child { text-align: left; color: var(--muted); } table.facts td { text-align: left; }
+th { background: #f3f5f7; } td, th { white-space: nowrap; } td.text, th.text { text-align: left; }
+td.text:last-child { white-space: normal; }
+table.facts td:first-child { text-align: left; color: var(--muted); } table.facts td { text-align: left; white-space: normal; }
 table.sortable th { cursor: pointer; } tr.pareto td { font-weight: 600; }
 code { font: 12px/1.4 ui-monospace, "DejaVu Sans Mono", monospace; word-break: break-all; }
 .charts { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
@@ -95,7 +96,9 @@ std::string header_html(const ReportData& d) {
     out += fact("compression", fmt::format("{:.2f}× smaller than the input",
                                            static_cast<double>(*h.original_bytes) / static_cast<double>(*h.output_bytes)));
   out += fact("method", xml_escape(h.method) + (h.scales.empty() ? "" : xml_escape(", " + h.scales + " scales")));
-  out += fact("budget", xml_escape(h.budget.empty() ? "none (not a budget plan, or not recorded)" : h.budget));
+  out += fact("budget", xml_escape(!h.budget.empty()     ? h.budget
+                                   : h.method == "budget" ? "not recorded in the plan (see bits/weight)"
+                                                          : "none (not a budget plan)"));
   out += fact("swan version", xml_escape(h.swan_version) +
                                   (h.analysis_version.empty() ? ""
                                                               : xml_escape(" (manifest made by swan " + h.analysis_version + ")")));
@@ -196,6 +199,13 @@ std::string render_html(const ReportData& d) {
          "(relative error ‖W−Q(W)‖²/‖W‖² from the analysis' error curves).</p>\n";
   out += chart_or_missing(d, kHeatmap, d.missing.count(kHeatmap) ? "" : heatmap_svg(d), "No tensors to show.");
 
+  out += "<h2>Measured quality of the variants</h2>\n<p class=\"explain\">Each variant measured with <code>swan eval "
+         "kld</code> against the original model over the same tokens: bits per weight against mean KL-divergence "
+         "(log scale, ± one standard error). Filled green points form the Pareto front: no other variant is both "
+         "smaller and closer to the original.</p>\n";
+  out += chart_or_missing(d, kEvalPareto, eval_pareto_svg(d), "No eval results can be drawn.");
+  if (!d.variants.empty()) out += variants_table(d);
+
   out += "<h2>What it costs</h2>\n<p class=\"explain\">Bytes written per module type (codes, scales and biases of "
          "quantized tensors; floats as stored), and the share of parameters at each bits and group size.</p>\n"
          "<div class=\"charts\">\n";
@@ -217,13 +227,6 @@ std::string render_html(const ReportData& d) {
   out += " against the relative error it actually gets at 4-bit (measured by quantizing it). A metric that ranks "
          "tensors by real damage shows a rising cloud and a Spearman ρ near 1.</p>\n";
   out += chart_or_missing(d, kMetricScatter, metric_scatter_svg(d), "No analysed tensors with scores and curves.");
-
-  out += "<h2>Measured quality of the variants</h2>\n<p class=\"explain\">Each variant measured with <code>swan eval "
-         "kld</code> against the original model over the same tokens: bits per weight against mean KL-divergence "
-         "(log scale, ± one standard error). Filled green points form the Pareto front: no other variant is both "
-         "smaller and closer to the original.</p>\n";
-  out += chart_or_missing(d, kEvalPareto, eval_pareto_svg(d), "No eval results can be drawn.");
-  if (!d.variants.empty()) out += variants_table(d);
 
   out += "<h2>Every tensor</h2>\n<p class=\"explain\">Click a column header to sort.</p>\n";
   out += "<div class=\"scroll\">" + tensors_table(d) + "</div>\n";

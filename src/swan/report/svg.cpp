@@ -54,13 +54,17 @@ double nice_step(double span, int target) {
 std::vector<double> Scale::ticks() const {
   std::vector<double> out;
   if (log) {
+    auto inside = [&](double t) { return t >= lo * (1 - 1e-9) && t <= hi * (1 + 1e-9); };
     const int a = static_cast<int>(std::floor(std::log10(lo) + 1e-9));
     const int b = static_cast<int>(std::ceil(std::log10(hi) - 1e-9));
     const int every = std::max(1, (b - a + 7) / 8);
-    for (int e = a; e <= b; e += every) {
-      const double t = std::pow(10.0, e);
-      if (t >= lo * (1 - 1e-9) && t <= hi * (1 + 1e-9)) out.push_back(t);
-    }
+    for (int e = a; e <= b; e += every)
+      if (inside(std::pow(10.0, e))) out.push_back(std::pow(10.0, e));
+    if (out.size() >= 2) return out;
+    out.clear();  // less than a decade or two: 1-2-5 steps
+    for (int e = a - 1; e <= b; ++e)
+      for (const double m : {1.0, 2.0, 5.0})
+        if (inside(m * std::pow(10.0, e))) out.push_back(m * std::pow(10.0, e));
     return out;
   }
   if (hi <= lo) return {lo};
@@ -81,7 +85,20 @@ Scale linear_scale(double lo, double hi, double px_lo, double px_hi, bool includ
 Scale log_scale(double lo, double hi, double px_lo, double px_hi) {
   if (!(lo > 0) || !std::isfinite(lo)) lo = 1e-6;
   if (!(hi > lo) || !std::isfinite(hi)) hi = lo * 10;
-  return {std::pow(10.0, std::floor(std::log10(lo))), std::pow(10.0, std::ceil(std::log10(hi))), px_lo, px_hi, true};
+  // Widen to the nearest 1-2-5 values, so a narrow range fills the plot.
+  auto below = [](double v) {
+    const double decade = std::pow(10.0, std::floor(std::log10(v)));
+    for (const double m : {5.0, 2.0, 1.0})
+      if (m * decade <= v * (1 + 1e-12)) return m * decade;
+    return decade;
+  };
+  auto above = [](double v) {
+    const double decade = std::pow(10.0, std::floor(std::log10(v)));
+    for (const double m : {1.0, 2.0, 5.0, 10.0})
+      if (m * decade >= v * (1 - 1e-12)) return m * decade;
+    return 10 * decade;
+  };
+  return {below(lo), above(hi), px_lo, px_hi, true};
 }
 
 std::string ChartFrame::open_without_axes() const {
