@@ -11,6 +11,7 @@ packages=(
   libpcre2-dev libsentencepiece-dev libutf8proc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
+  zlib1g-dev chromium  # zlib: PNG screenshots; chromium: the report's headless browser test
 )
 missing=()
 for package in "${packages[@]}"; do

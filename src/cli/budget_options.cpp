@@ -56,11 +56,11 @@ plan::BudgetRules budget_rules(const BudgetOptions& options) {
 }
 
 analysis::Manifest analyze_for_plan(const ModelDirectory& source, const std::string& label, int threads, bool quiet,
-                                    quant::ScaleMethod scales) {
+                                    quant::ScaleMethod scales, bool swan_metrics) {
   analysis::AnalysisOptions options;
   options.curve_scales = scales;
   options.error_curves = true;
-  options.swan_metrics = false;
+  options.swan_metrics = swan_metrics;
   options.threads = threads > 0 ? threads : omp_get_max_threads();
   options.record_time = false;
   Progress progress("measuring error curves", source.tensors().size(), "tensors", !quiet, source.total_weight_bytes());

@@ -30,9 +30,10 @@ std::string budget_help();  // the budget definition, for --help
 mlx::Budget to_budget(const BudgetOptions& options);
 plan::BudgetRules budget_rules(const BudgetOptions& options);
 
-// The error-curve analysis the planner needs (no SWAN metrics), with a progress line.
+// The error-curve analysis the planner needs, with a progress line; SWAN's metrics too only
+// when asked (`convert --report` plots them).
 analysis::Manifest analyze_for_plan(const ModelDirectory& source, const std::string& label, int threads, bool quiet,
-                                    quant::ScaleMethod scales);
+                                    quant::ScaleMethod scales, bool swan_metrics = false);
 
 // The budget plan of an MLX output, weighing tensors as --sensitivity says: role priors;
 // `isolated`, each tensor quantized alone (one round of measurement); `measured`, that round,

@@ -18,6 +18,8 @@
 #include "swan/mlx/layout.h"
 #include "swan/mlx/writer.h"
 #include "swan/plan/builders.h"
+#include "swan/report/collect.h"
+#include "swan/report/html_page.h"
 
 namespace swan::cli {
 
@@ -29,7 +31,7 @@ void add_convert_command(CLI::App& app) {
     GgufOptions gguf;
     int bits = 0, group_size = 0, threads = 0;
     std::uint64_t seed = 0;
-    bool quantize = false, smaller_groups = false;
+    bool quantize = false, smaller_groups = false, report = false;
   };
   auto opts = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -64,6 +66,10 @@ void add_convert_command(CLI::App& app) {
   add_budget_options(*cmd, opts->budget);
   add_output_options(*cmd, opts->output, opts->threads);
   add_gguf_options(*cmd, opts->gguf);
+  cmd->add_flag("--report", opts->report,
+                "also write OUT_DIR/report.html (see `swan report`): bits per tensor, bytes, the planner's frontier "
+                "and SWAN's metrics against measured error; measures the error curves and SWAN's metrics if the "
+                "method does not");
   cmd->callback([opts] {
     const bool uniform_flags =
         opts->quantize || opts->bits != 0 || opts->group_size != 0 || !opts->quant_predicate.empty();
@@ -71,6 +77,11 @@ void add_convert_command(CLI::App& app) {
       if (opts->budget.given()) {
         fmt::print(stderr, "swan: error: --target-bpw/--target-size are not available for GGUF output yet; use "
                            "--type or --preset\n");
+        exit_code() = 2;
+        return;
+      }
+      if (opts->report) {
+        fmt::print(stderr, "swan: error: --report is for MLX output; for GGUF, `swan inspect FILE.gguf` shows the types\n");
         exit_code() = 2;
         return;
       }
@@ -89,27 +100,30 @@ void add_convert_command(CLI::App& app) {
     const ModelDirectory source(opts->model);
     const auto targets = mlx::quantizable_targets(source);
     std::optional<plan::QuantPlan> plan;
+    std::optional<analysis::Manifest> manifest;  // kept for --report
     if (opts->method == "swan") {
       analysis::AnalysisOptions analysis_options;
       analysis_options.threshold_set = analysis::parse_threshold_set(opts->thresholds);
       analysis_options.seed = opts->seed;
       analysis_options.threads = opts->threads > 0 ? opts->threads : omp_get_max_threads();
       analysis_options.record_time = false;
+      analysis_options.error_curves = opts->report;
+      analysis_options.curve_scales = chosen_scales(opts->output);
       Progress analysis_progress("analysing", source.tensors().size(), "tensors", !opts->output.quiet,
                                  source.total_weight_bytes());
-      const auto manifest = analysis::analyze_model(
-          source, opts->model, analysis_options, [&](const analysis::AnalysisProgress& p) {
-            analysis_progress.update(p.tensors_done, p.bytes_done);
-          });
+      manifest = analysis::analyze_model(source, opts->model, analysis_options,
+                                         [&](const analysis::AnalysisProgress& p) {
+                                           analysis_progress.update(p.tensors_done, p.bytes_done);
+                                         });
       analysis_progress.finish();
-      plan = plan::swan_plan(targets, plan::manifest_decisions(manifest));
+      plan = plan::swan_plan(targets, plan::manifest_decisions(*manifest));
     } else if (opts->budget.given()) {
-      const auto manifest =
-          analyze_for_plan(source, opts->model, opts->threads, opts->output.quiet, chosen_scales(opts->output));
+      manifest = analyze_for_plan(source, opts->model, opts->threads, opts->output.quiet, chosen_scales(opts->output),
+                                  opts->report);
       const auto dtype =
           opts->output.dtype.empty() ? std::nullopt : std::optional(mlx::parse_output_dtype(opts->output.dtype));
       auto planned =
-          plan_mlx_output(opts->budget, source, manifest, dtype, chosen_scales(opts->output), opts->output.quiet);
+          plan_mlx_output(opts->budget, source, *manifest, dtype, chosen_scales(opts->output), opts->output.quiet);
       plan = std::move(planned.budget.plan);
     } else if (!opts->quant_predicate.empty()) {
       if (opts->bits != 0) {
@@ -126,7 +140,23 @@ void add_convert_command(CLI::App& app) {
       plan = plan::float_plan(targets);
     }
     plan->set_scale_method(chosen_scales(opts->output));
-    write_mlx_output(source, *plan, opts->output);
+    if (opts->report && !manifest && plan->quantizes())  // the report's errors, frontier and scatter need them
+      manifest = analyze_for_plan(source, opts->model, opts->threads, opts->output.quiet, chosen_scales(opts->output),
+                                  true);
+    const auto written = write_mlx_output(source, *plan, opts->output);
+    if (opts->report) {
+      report::ReportSources sources;
+      sources.model = &source;
+      sources.manifest = manifest ? &*manifest : nullptr;
+      sources.plan = &*plan;
+      sources.output = &written.summary;
+      if (!opts->output.dtype.empty()) sources.dtype = mlx::parse_output_dtype(opts->output.dtype);
+      if (opts->budget.given()) sources.budget = to_budget(opts->budget);
+      sources.command = command_line();
+      const auto path = written.directory / "report.html";
+      report::write_report(report::collect_report(sources), path);
+      if (!opts->output.quiet) fmt::print("report written to {}\n", path.string());
+    }
   });
 }
 

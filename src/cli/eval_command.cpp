@@ -8,8 +8,12 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "swan/analysis/fingerprint.h"
+#include "swan/core/error.h"
 #include "swan/eval/report.h"
 #include "swan/eval/runner.h"
+#include "swan/gguf/inspect.h"
+#include "swan/mlx/inspect.h"
 
 namespace swan::cli {
 namespace {
@@ -67,6 +71,40 @@ void add_common_options(CLI::App* cmd, CommonOptions& o) {
   cmd->add_flag("--quiet", o.quiet, "no progress line on stderr");
 }
 
+// What `swan report` needs to place and check a result: the paths, the evaluated model's size
+// (bits/weight as `swan inspect` counts it) and the base model's fingerprint. A model whose
+// size cannot be read only loses those fields: the measurement itself stands.
+void describe_models(nlohmann::ordered_json& j, const eval::KldRun& run) {
+  if (run.base_dir) j["base"] = run.base_dir->string();
+  j["model"] = run.model_dir.string();
+  j["text"] = run.text_path.string();
+  try {
+    std::uint64_t params = 0, bytes = 0;
+    if (std::filesystem::is_directory(run.model_dir)) {
+      const auto summary = mlx::inspect_directory(run.model_dir).summary;
+      params = summary.total_params, bytes = summary.total_bytes;
+    } else if (gguf::looks_like_gguf(run.model_dir)) {
+      const auto inspected = gguf::inspect_gguf(run.model_dir);
+      params = inspected.total_elements, bytes = inspected.total_bytes;
+    }
+    if (params > 0) {
+      j["model_total_params"] = params;
+      j["model_total_bytes"] = bytes;
+      j["model_bits_per_weight"] = 8.0 * static_cast<double>(bytes) / static_cast<double>(params);
+    }
+  } catch (const Error&) {
+  }
+  try {
+    if (run.base_dir && std::filesystem::is_directory(*run.base_dir)) {
+      auto& prints = j["base_fingerprint"] = nlohmann::ordered_json::array();
+      for (const auto& f : analysis::fingerprint_model(ModelDirectory(*run.base_dir)))
+        prints.push_back({{"file", f.file}, {"size", f.size}, {"header_fnv1a64", f.header_fnv1a64}});
+    }
+  } catch (const Error&) {
+    j.erase("base_fingerprint");
+  }
+}
+
 void add_ppl(CLI::App* eval) {
   struct Options : CommonOptions {
     std::string model;
@@ -117,7 +155,10 @@ void add_kld(CLI::App* eval) {
           "                                   KL(base ‖ model) = Σ p_base (ln p_base - ln p_model)\n"
           "  top1_agreement ± top1_agreement_stderr  % of tokens where both models' most likely\n"
           "                                   next token is the same\n"
-          "  tokens_scored, chunks, ctx");
+          "  tokens_scored, chunks, ctx\n"
+          "  base, model, text                paths as given; model_total_params, model_total_bytes,\n"
+          "                                   model_bits_per_weight (as `swan inspect` counts them) and\n"
+          "                                   base_fingerprint (the base's shard headers), for `swan report`");
   cmd->add_option("[BASE] MODEL", o->models,
                   "base model directory, then the model to compare (only MODEL with --base-logits)")
       ->required()
@@ -145,7 +186,9 @@ void add_kld(CLI::App* eval) {
     if (!o->base_logits.empty()) run.base_logits = o->base_logits;
     const auto report = eval::run_kl_divergence(run, o->settings());
     if (o->json) {
-      fmt::print("{}\n", eval::kl_divergence_json(report).dump(2));
+      auto j = eval::kl_divergence_json(report);
+      describe_models(j, run);
+      fmt::print("{}\n", j.dump(2));
     } else {
       fmt::print("{}", eval::kl_divergence_text(report));
     }

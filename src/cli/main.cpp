@@ -14,10 +14,27 @@ int& exit_code() {
   static int code = 0;
   return code;
 }
+std::string& command_line() {
+  static std::string line;
+  return line;
+}
+namespace {
+std::string shell_quoted(std::string_view word) {
+  const bool plain = !word.empty() && word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                             "0123456789-_./=:,+@%") == std::string_view::npos;
+  if (plain) return std::string(word);
+  std::string out = "'";
+  for (const char c : word) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+}  // namespace
 }  // namespace swan::cli
 
 int main(int argc, char** argv) {
   swan::cli::wait_passively_unless_configured(argv);
+  auto& line = swan::cli::command_line();
+  line = "swan";
+  for (int i = 1; i < argc; ++i) line += " " + swan::cli::shell_quoted(argv[i]);
   CLI::App app{
       "swan — data-free mixed-precision quantization for LLMs.\n"
       "Reads a HuggingFace model directory (config.json + safetensors), measures how sensitive\n"
@@ -29,7 +46,8 @@ int main(int argc, char** argv) {
       "  swan convert MODEL_DIR -o OUT_DIR --target-bpw 4.5  # bits per tensor under a byte budget\n"
       "  swan inspect OUT_DIR                         # what was written, and is it loadable\n"
       "  swan eval kld MODEL_DIR OUT_DIR --text FILE  # what the quantization cost\n"
-      "  swan generate OUT_DIR --prompt TEXT          # see it talk\n",
+      "  swan generate OUT_DIR --prompt TEXT          # see it talk\n"
+      "  swan report OUT_DIR manifest.json *.json -o report.html  # one page: bits, costs, quality\n",
       "swan"};
   app.set_version_flag("--version", std::string("swan ") + SWAN_VERSION);
   app.require_subcommand(1);
@@ -41,6 +59,7 @@ int main(int argc, char** argv) {
   swan::cli::add_inspect_command(app);
   swan::cli::add_eval_command(app);
   swan::cli::add_generate_command(app);
+  swan::cli::add_report_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

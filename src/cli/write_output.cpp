@@ -30,7 +30,7 @@ quant::ScaleMethod chosen_scales(const OutputOptions& options, quant::ScaleMetho
   return options.scales.empty() ? fallback : quant::parse_scale_method(options.scales);
 }
 
-void write_mlx_output(const ModelDirectory& source, const plan::QuantPlan& plan, const OutputOptions& options) {
+mlx::WriteResult write_mlx_output(const ModelDirectory& source, const plan::QuantPlan& plan, const OutputOptions& options) {
   mlx::WriteOptions write;
   write.force = options.force;
   if (!options.dtype.empty()) write.dtype = mlx::parse_output_dtype(options.dtype);
@@ -42,6 +42,7 @@ void write_mlx_output(const ModelDirectory& source, const plan::QuantPlan& plan,
   const auto result = mlx::write_mlx_model(source, plan, options.output, write);
   if (progress) progress->finish();
   if (!options.quiet) fmt::print("{}", mlx::format_write_result(result));
+  return result;
 }
 
 }  // namespace swan::cli

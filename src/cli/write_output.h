@@ -6,6 +6,7 @@
 #include <string>
 
 #include "swan/io/model_directory.h"
+#include "swan/mlx/writer.h"
 #include "swan/plan/quant_plan.h"
 #include "swan/quant/scale_method.h"
 
@@ -28,6 +29,6 @@ void add_output_options(CLI::App& command, OutputOptions& options, int& threads)
 quant::ScaleMethod chosen_scales(const OutputOptions& options, quant::ScaleMethod fallback = quant::kDefaultScaleMethod);
 
 // Writes `plan` as an MLX model directory, quantized with the plan's scale method.
-void write_mlx_output(const ModelDirectory& source, const plan::QuantPlan& plan, const OutputOptions& options);
+mlx::WriteResult write_mlx_output(const ModelDirectory& source, const plan::QuantPlan& plan, const OutputOptions& options);
 
 }  // namespace swan::cli
