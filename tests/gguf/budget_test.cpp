@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include "support/fixtures.h"
 #include "swan/core/error.h"
@@ -27,6 +28,16 @@ struct Case {
 std::vector<Case> models() {
   return {{"qwen3-tiny", test::source_dir() / "models/qwen3-tiny-5.8m"},
           {"stories260k", test::shared_path("models/stories260k")}};
+}
+
+// Measured once per model for the whole suite (a few seconds each on qwen3-tiny), on 2 threads.
+const BudgetSpace& space_of(const ModelDirectory& model) {
+  static std::map<std::string, BudgetSpace> cache;
+  const auto key = model.path().string();
+  BudgetSpaceOptions two_threads;
+  two_threads.threads = 2;
+  if (!cache.contains(key)) cache.emplace(key, budget_space(model, two_threads));
+  return cache.at(key);
 }
 
 model::ModelConfig config_of(const ModelDirectory& model) {
@@ -47,7 +58,7 @@ TEST(GgufBudget, StaysWithinOnePercentUnderEveryBudgetAndIsMonotone) {
   for (const auto& c : models()) {
     SCOPED_TRACE(c.name);
     const ModelDirectory model(c.dir);
-    const auto space = budget_space(model);
+    const auto& space = space_of(model);
     const auto params = static_cast<double>(space.total_params);
     const auto tensors_of = [&](const TypeChoice& choice) { return plan_gguf_tensors(model, config_of(model), choice); };
     // The smallest plan: every tensor at its smallest type.
@@ -95,7 +106,7 @@ TEST(GgufBudget, StaysWithinOnePercentUnderEveryBudgetAndIsMonotone) {
 
 TEST(GgufBudget, StoriesRowsOf64And172GetOnlyTypesThatFit) {
   const ModelDirectory model(test::shared_path("models/stories260k"));
-  const auto space = budget_space(model);
+  const auto& space = space_of(model);
   for (const auto& t : space.tensors) {
     SCOPED_TRACE(t.name);
     for (const auto& o : t.options) EXPECT_TRUE(o.type != GgmlType::Q4_K && o.type != GgmlType::Q2_K);
@@ -108,11 +119,10 @@ TEST(GgufBudget, StoriesRowsOf64And172GetOnlyTypesThatFit) {
 
 TEST(GgufBudget, DeterministicAndIndependentOfThreads) {
   const ModelDirectory model(test::source_dir() / "models/qwen3-tiny-5.8m");
-  BudgetSpaceOptions one, two;
+  BudgetSpaceOptions one;
   one.threads = 1;
-  two.threads = 2;
   const auto a = budget_space(model, one);
-  const auto b = budget_space(model, two);
+  const auto& b = space_of(model);
   ASSERT_EQ(a.tensors.size(), b.tensors.size());
   for (std::size_t i = 0; i < a.tensors.size(); ++i) {
     ASSERT_EQ(a.tensors[i].options.size(), b.tensors[i].options.size()) << a.tensors[i].name;
@@ -126,7 +136,7 @@ TEST(GgufBudget, DeterministicAndIndependentOfThreads) {
 
 TEST(GgufBudget, InfeasibleBudgetNamesTheMinimum) {
   const ModelDirectory model(test::source_dir() / "models/qwen3-tiny-5.8m");
-  const auto space = budget_space(model);
+  const auto& space = space_of(model);
   try {
     plan_gguf_budget(model, space, {1.0, std::nullopt});
     FAIL() << "a 1-bit budget cannot be met";
@@ -141,7 +151,7 @@ TEST(GgufBudget, InfeasibleBudgetNamesTheMinimum) {
 TEST(GgufBudget, AtThePresetsBytesThePlanPredictsLessErrorThanThePreset) {
   for (const auto& c : models()) {
     const ModelDirectory model(c.dir);
-    const auto space = budget_space(model);
+    const auto& space = space_of(model);
     for (const auto preset : {Preset::Q4_K_M, Preset::Q3_K_M}) {
       SCOPED_TRACE(testing::Message() << c.name << " " << preset_name(preset));
       TypeChoice choice;
@@ -169,7 +179,7 @@ TEST(GgufBudget, AtThePresetsBytesThePlanPredictsLessErrorThanThePreset) {
 
 TEST(GgufBudget, MeasuredSensitivitiesReplaceTheRolePriors) {
   const ModelDirectory model(test::source_dir() / "models/qwen3-tiny-5.8m");
-  const auto space = budget_space(model);
+  const auto& space = space_of(model);
   const std::string hot = "model.layers.1.mlp.down_proj.weight";
   plan::Sensitivities sensitivities{{hot, 1e6}};
   const auto prior = plan_gguf_budget(model, space, {4.0, std::nullopt});
