@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "swan/core/error.h"
 #include "swan/core/progress.h"
 #include "swan/gguf/budget.h"
 #include "swan/gguf/model_writer.h"
@@ -88,8 +89,9 @@ void write_gguf_output(const std::string& model_dir, const GgufOptions& gguf, co
   if (gguf.format != "gguf") return usage_error("--type and --preset need --format gguf");
   const ModelDirectory source(model_dir);
   if (budget.given()) {
+    // Refused before the measurement rather than after it (the writer checks again).
     if (!output.force && std::filesystem::exists(output.output))
-      return usage_error(fmt::format("{} exists; pass --force to replace it", output.output));
+      fail("output file {} exists; pass --force to replace it", output.output);
     options.choice = planned_choice(source, budget, output);
   }
   std::shared_ptr<Progress> progress;
