@@ -2,18 +2,23 @@
 // curves of qwen3-tiny (rows of 256 and more: K types) and stories260k (rows of 64 and 172:
 // legacy and float types only): never over the budget and within 1 % under it, more bytes
 // never predict more damage, only types the rows can hold, the writer's own byte count,
-// deterministic for any thread count, the minimum named when infeasible, and at the bytes of
+// deterministic for any thread count, the minimum named when infeasible, NaN refused and F16
+// never chosen for a value beyond its range, and at the bytes of
 // llama-quantize's presets a lower predicted error than the presets' own choices.
 #include "swan/gguf/budget.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <map>
 
 #include "support/fixtures.h"
 #include "swan/core/error.h"
+#include "swan/io/safetensors.h"
+#include "swan/io/safetensors_writer.h"
 
 namespace swan::gguf {
 namespace {
@@ -194,6 +199,58 @@ TEST(GgufBudget, MeasuredSensitivitiesReplaceTheRolePriors) {
     EXPECT_EQ(measured.types[i], GgmlType::BF16);
     EXPECT_TRUE(quant::is_block_quantized(prior.types[i])) << quant::ggml_type_name(prior.types[i]);
   }
+}
+
+// stories260k (float32) with one value of one matrix replaced.
+void write_stories_with(const std::filesystem::path& dir, float value) {
+  const auto from = test::shared_path("models/stories260k");
+  std::filesystem::create_directories(dir);
+  for (const auto& entry : std::filesystem::directory_iterator(from))
+    if (entry.path().filename() != "model.safetensors") std::filesystem::copy(entry.path(), dir / entry.path().filename());
+  const SafetensorsFile src(from / "model.safetensors");
+  std::vector<TensorSpec> specs;
+  for (const auto& t : src.tensors()) specs.push_back({t.name, t.dtype, t.shape});
+  SafetensorsWriter writer(dir / "model.safetensors", specs, {});
+  for (const auto& t : src.tensors()) {
+    const auto bytes = src.data(t);
+    std::vector<std::byte> copy(bytes.begin(), bytes.end());
+    if (t.name == "model.layers.2.mlp.up_proj.weight") std::memcpy(copy.data() + 4 * 1001, &value, 4);
+    writer.write(t.name, copy);
+  }
+  writer.finish();
+}
+
+TEST(GgufBudget, RefusesNonFiniteWeightsNamingTheTensor) {
+  const test::ScratchDir scratch;
+  write_stories_with(scratch / "nan", std::numeric_limits<float>::quiet_NaN());
+  try {
+    budget_space(ModelDirectory(scratch / "nan"));
+    FAIL() << "a NaN weight must be refused";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'model.layers.2.mlp.up_proj.weight' holds the non-finite value nan at element 1001"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(GgufBudget, NoF16ForAValueBeyondItsRange) {
+  const test::ScratchDir scratch;
+  write_stories_with(scratch / "big", 1.0e6f);  // finite, but beyond F16's 65504
+  const ModelDirectory model(scratch / "big");
+  const auto space = budget_space(model);
+  for (const auto& t : space.tensors) {
+    const bool has_f16 = std::any_of(t.options.begin(), t.options.end(),
+                                     [](const BudgetOption& o) { return o.type == GgmlType::F16; });
+    EXPECT_EQ(has_f16, t.source != "model.layers.2.mlp.up_proj.weight") << t.source;
+  }
+  // A plan at F16-like sizes writes that tensor in another type, and the file is written.
+  const auto planned = plan_gguf_budget(model, space, {15.0, std::nullopt});
+  const auto it = planned.choice.overrides.find("blk.2.ffn_up.weight");
+  ASSERT_NE(it, planned.choice.overrides.end());
+  EXPECT_NE(it->second, GgmlType::F16);
+  GgufWriteOptions options;
+  options.choice = planned.choice;
+  EXPECT_NO_THROW(write_gguf_model(model, scratch / "big.gguf", options));
 }
 
 }  // namespace
