@@ -71,6 +71,22 @@ analysis::Manifest analyze_for_plan(const ModelDirectory& source, const std::str
   return manifest;
 }
 
+std::optional<plan::Sensitivities> isolated_sensitivities_if_asked(const BudgetOptions& options,
+                                                                   const ModelDirectory& source, bool quiet) {
+  if (options.sensitivity == "prior") return std::nullopt;
+  const auto targets = mlx::quantizable_targets(source);
+  sensitivity::SensitivityOptions measure;
+  measure.seed = options.seed;
+  Progress progress("measuring sensitivities", targets.size(), "tensors", !quiet);
+  const auto report = sensitivity::measure_sensitivities(
+      source.path(), targets, measure, [&](std::size_t done, std::size_t) { progress.update(done); });
+  progress.finish();
+  if (!quiet)
+    fmt::print(stderr, "measured sensitivities of {} tensors: {} forward tokens, {:.1f} CPU-s\n",
+               report.tensors.size(), report.forward_tokens, report.cpu_seconds);
+  return report.weights();
+}
+
 mlx::MlxBudgetPlan plan_mlx_output(const BudgetOptions& options, const ModelDirectory& source,
                                    const analysis::Manifest& manifest, std::optional<DType> dtype,
                                    quant::ScaleMethod scales, bool quiet) {

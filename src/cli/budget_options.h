@@ -38,6 +38,11 @@ analysis::Manifest analyze_for_plan(const ModelDirectory& source, const std::str
 // The budget plan of an MLX output, weighing tensors as --sensitivity says: role priors;
 // `isolated`, each tensor quantized alone (one round of measurement); `measured`, that round,
 // a first plan, then each tensor's slope measured inside that plan and a second plan.
+// GGUF: with --sensitivity isolated or measured, the isolated round only (the in-context
+// round puts an MLX-affine plan into the model; ggml types are not wired into it yet).
+std::optional<plan::Sensitivities> isolated_sensitivities_if_asked(const BudgetOptions& options,
+                                                                   const ModelDirectory& source, bool quiet);
+
 mlx::MlxBudgetPlan plan_mlx_output(const BudgetOptions& options, const ModelDirectory& source,
                                    const analysis::Manifest& manifest, std::optional<DType> dtype,
                                    quant::ScaleMethod scales, bool quiet);

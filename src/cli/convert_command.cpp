@@ -40,8 +40,9 @@ void add_convert_command(CLI::App& app) {
       "  uniform:  -q / --bits B --group-size G   (mlx_lm.convert's -q, --q-bits, --q-group-size)\n"
       "  SWAN:     --method swan [--thresholds cli|config] [--seed N]\n"
       "  budget:   --target-bpw X | --target-size SIZE  (per-tensor bits and group sizes, see `swan plan`)\n"
-      "  none:     float copy in --dtype / torch_dtype, no quantization\n" +
-          budget_help());
+      "  none:     float copy in --dtype / torch_dtype, no quantization\n"
+      "  GGUF:     --format gguf -o out.gguf with --type T | --preset P | --target-bpw X | --target-size SIZE\n" +
+          budget_help() + "\n" + gguf_budget_help());
   cmd->add_option("MODEL_DIR", opts->model, "HuggingFace model directory (config.json + safetensors)")
       ->required()
       ->check(CLI::ExistingDirectory);
@@ -74,19 +75,14 @@ void add_convert_command(CLI::App& app) {
     const bool uniform_flags =
         opts->quantize || opts->bits != 0 || opts->group_size != 0 || !opts->quant_predicate.empty();
     if (opts->gguf.format == "gguf" || !opts->gguf.type.empty() || !opts->gguf.preset.empty()) {
-      if (opts->budget.given()) {
-        fmt::print(stderr, "swan: error: --target-bpw/--target-size are not available for GGUF output yet; use "
-                           "--type or --preset\n");
-        exit_code() = 2;
-        return;
-      }
       if (opts->report) {
         fmt::print(stderr, "swan: error: --report is for MLX output; for GGUF, `swan inspect FILE.gguf` shows the types\n");
         exit_code() = 2;
         return;
       }
       if (opts->threads > 0) omp_set_num_threads(opts->threads);
-      return write_gguf_output(opts->model, opts->gguf, opts->output, uniform_flags || !opts->method.empty());
+      return write_gguf_output(opts->model, opts->gguf, opts->output, opts->budget,
+                               uniform_flags || !opts->method.empty());
     }
     const int methods = (uniform_flags || opts->method == "uniform") + (opts->method == "swan") + opts->budget.given();
     if (methods > 1) {  // a usage error: exit 2, like CLI11's own

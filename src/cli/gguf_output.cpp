@@ -2,10 +2,13 @@
 
 #include <fmt/core.h>
 
+#include <filesystem>
 #include <memory>
 
 #include "cli/commands.h"
+#include "swan/core/error.h"
 #include "swan/core/progress.h"
+#include "swan/gguf/budget.h"
 #include "swan/gguf/model_writer.h"
 #include "swan/io/model_directory.h"
 
@@ -31,16 +34,49 @@ void add_gguf_options(CLI::App& command, GgufOptions& options) {
   command.add_option("--name", options.name, "gguf: general.name (default: the model directory's name)");
 }
 
+std::string gguf_budget_help() {
+  return "GGUF budget (--format gguf): --target-size S means the file's tensor data <= S, i.e. `total_bytes`\n"
+         "of `swan inspect FILE.gguf --json` (every tensor's ggml bytes, norms included; not the header and\n"
+         "metadata); --target-bpw X means its `bits_per_weight` <= X (8 x tensor data / all elements). Each\n"
+         "quantizable tensor gets the ggml type (F32, F16, BF16, Q8_0, Q6_K, Q5_K, Q5_1, Q5_0, Q4_K, Q4_1,\n"
+         "Q4_0, Q3_K, Q2_K) that fits its rows, priced in real bytes and measured with ggml's quantizer.";
+}
+
+namespace {
+
+// The planner's types for every quantizable tensor, with a progress line for the measurement.
+gguf::TypeChoice planned_choice(const ModelDirectory& source, const BudgetOptions& budget, const OutputOptions& output) {
+  std::unique_ptr<Progress> progress;
+  gguf::BudgetSpaceOptions space_options;
+  space_options.progress = [&](std::size_t done, std::size_t total) {
+    if (!progress) progress = std::make_unique<Progress>("measuring ggml error curves", total, "tensors", !output.quiet);
+    progress->update(done);
+  };
+  const auto space = gguf::budget_space(source, space_options);
+  if (progress) progress->finish();
+  const auto sensitivities = isolated_sensitivities_if_asked(budget, source, output.quiet);
+  const auto planned = gguf::plan_gguf_budget(source, space, to_budget(budget), budget_rules(budget),
+                                              sensitivities ? &*sensitivities : nullptr);
+  if (!output.quiet) fmt::print("{}", gguf::format_gguf_budget_plan(space, planned));
+  return planned.choice;
+}
+
+}  // namespace
+
 void write_gguf_output(const std::string& model_dir, const GgufOptions& gguf, const OutputOptions& output,
-                       bool mlx_flags_given) {
-  if (mlx_flags_given || !output.dtype.empty())
-    return usage_error("--format gguf takes --type or --preset; -q, --bits, --group-size, --method and --dtype are for MLX output");
-  if (gguf.type.empty() == gguf.preset.empty())
-    return usage_error("--format gguf needs exactly one of --type T (uniform) or --preset P (llama-quantize's recipe)");
+                       const BudgetOptions& budget, bool mlx_flags_given) {
+  if (mlx_flags_given || !output.dtype.empty() || !output.scales.empty())
+    return usage_error("--format gguf takes --type, --preset or --target-bpw/--target-size; -q, --bits, --group-size, "
+                       "--method, --dtype and --scales are for MLX output");
+  if ((!gguf.type.empty()) + (!gguf.preset.empty()) + budget.given() != 1)
+    return usage_error("--format gguf needs exactly one of --type T (uniform), --preset P (llama-quantize's recipe) or "
+                       "--target-bpw X / --target-size SIZE (the byte-budget planner)");
   gguf::GgufWriteOptions options;
   options.force = output.force;
   if (!gguf.name.empty()) options.name = gguf.name;
-  if (!gguf.type.empty()) {
+  if (budget.given()) {
+    if (gguf.format != "gguf") return usage_error("--target-bpw/--target-size write GGUF only with --format gguf");
+  } else if (!gguf.type.empty()) {
     const auto type = quant::parse_ggml_type(gguf.type);
     if (!type) return usage_error(fmt::format("unknown --type '{}'; use one of F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K", gguf.type));
     options.choice.preset = gguf::preset_for_type(*type);
@@ -52,6 +88,12 @@ void write_gguf_output(const std::string& model_dir, const GgufOptions& gguf, co
   }
   if (gguf.format != "gguf") return usage_error("--type and --preset need --format gguf");
   const ModelDirectory source(model_dir);
+  if (budget.given()) {
+    // Refused before the measurement rather than after it (the writer checks again).
+    if (!output.force && std::filesystem::exists(output.output))
+      fail("output file {} exists; pass --force to replace it", output.output);
+    options.choice = planned_choice(source, budget, output);
+  }
   std::shared_ptr<Progress> progress;
   options.on_tensor = [&progress, quiet = output.quiet](std::size_t index, std::size_t count, const std::string&) {
     if (!progress) progress = std::make_shared<Progress>("writing", count, "tensors", !quiet);

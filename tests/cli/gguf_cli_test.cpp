@@ -1,10 +1,14 @@
 // `swan convert --format gguf`, `swan inspect FILE.gguf` and `swan eval` on GGUF, run as a
 // user would: the file llama.cpp's tools would load, refusal to overwrite, usage errors
-// (exit 2), a clear error for a type that does not fit (exit 1), a full disk leaving nothing.
+// (exit 2), a clear error for a type that does not fit (exit 1), a full disk leaving nothing,
+// and the byte-budget planner: the budget met by the file itself, the same file for any
+// thread count, budget flags refused next to --type / --preset.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
+#include <fstream>
+#include <iterator>
 #include <set>
 
 #include "support/fixtures.h"
@@ -80,6 +84,68 @@ TEST(GgufCli, AFullDiskLeavesNothingBehind) {
                       limited);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("swan: error:"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::is_empty(dir.path()));
+}
+
+std::string qwen3_tiny() { return (test::source_dir() / "models/qwen3-tiny-5.8m").string(); }
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+TEST(GgufCli, BudgetPlannerMeetsTheBudgetInTheFileItself) {
+  const test::ScratchDir dir;
+  // The budget: the tensor data of the Q4_K_M preset's file.
+  const std::string preset = (dir / "preset.gguf").string();
+  ASSERT_EQ(swan({"convert", qwen3_tiny(), "-o", preset, "--format", "gguf", "--preset", "Q4_K_M", "--quiet"}).exit_code, 0);
+  const auto preset_report = nlohmann::json::parse(swan({"inspect", preset, "--json"}).out);
+  const auto budget = preset_report.at("total_bytes").get<std::uint64_t>();
+
+  const std::string one = (dir / "one.gguf").string(), two = (dir / "two.gguf").string();
+  const auto r1 = swan({"convert", qwen3_tiny(), "-o", one, "--format", "gguf", "--target-size", std::to_string(budget),
+                        "--threads", "1"});
+  ASSERT_EQ(r1.exit_code, 0) << r1.err;
+  EXPECT_NE(r1.out.find("budget plan:"), std::string::npos) << r1.out;
+  const auto r2 = swan({"convert", qwen3_tiny(), "-o", two, "--format", "gguf", "--target-size", std::to_string(budget),
+                        "--threads", "2", "--quiet"});
+  ASSERT_EQ(r2.exit_code, 0) << r2.err;
+  EXPECT_TRUE(file_bytes(one) == file_bytes(two)) << "the planned file depends on the thread count";
+
+  const auto inspect = swan({"inspect", one, "--json"});
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.out << inspect.err;
+  const auto report = nlohmann::json::parse(inspect.out);
+  EXPECT_TRUE(report.at("ok").get<bool>());
+  const auto bytes = report.at("total_bytes").get<std::uint64_t>();
+  EXPECT_LE(bytes, budget);
+  EXPECT_GE(static_cast<double>(bytes), 0.99 * static_cast<double>(budget));
+  std::set<std::string> types;
+  for (const auto& t : report.at("tensors")) types.insert(t.at("type").get<std::string>());
+  EXPECT_GE(types.size(), 3u) << "a mixed-precision plan";
+
+  // --target-bpw X is inspect's bits_per_weight <= X.
+  const std::string bpw = (dir / "bpw.gguf").string();
+  ASSERT_EQ(swan({"convert", qwen3_tiny(), "-o", bpw, "--format", "gguf", "--target-bpw", "4.25", "--quiet"}).exit_code, 0);
+  const auto bpw_report = nlohmann::json::parse(swan({"inspect", bpw, "--json"}).out);
+  EXPECT_LE(bpw_report.at("bits_per_weight").get<double>(), 4.25);
+  EXPECT_GE(bpw_report.at("bits_per_weight").get<double>(), 0.99 * 4.25);
+}
+
+TEST(GgufCli, BudgetUsageErrors) {
+  const test::ScratchDir dir;
+  const std::string out = (dir / "x.gguf").string();
+  const auto with_type =
+      swan({"convert", stories260k(), "-o", out, "--format", "gguf", "--type", "Q4_K", "--target-bpw", "8"});
+  EXPECT_EQ(with_type.exit_code, 2);
+  const auto with_preset =
+      swan({"convert", stories260k(), "-o", out, "--format", "gguf", "--preset", "Q4_K_M", "--target-size", "250k"});
+  EXPECT_EQ(with_preset.exit_code, 2);
+  const auto scales =
+      swan({"convert", stories260k(), "-o", out, "--format", "gguf", "--target-bpw", "9", "--scales", "optimized"});
+  EXPECT_EQ(scales.exit_code, 2);
+  const auto too_small = swan({"convert", stories260k(), "-o", out, "--format", "gguf", "--target-bpw", "2", "--quiet"});
+  EXPECT_EQ(too_small.exit_code, 1);
+  EXPECT_NE(too_small.err.find("smallest GGUF"), std::string::npos) << too_small.err;
   EXPECT_TRUE(fs::is_empty(dir.path()));
 }
 

@@ -20,12 +20,13 @@ double sqnr_db(double relative_error) {
   return -10.0 * std::log10(relative_error);
 }
 
-std::vector<std::int64_t> sampled_blocks(std::int64_t rows, std::int64_t cols, const CurveSampling& sampling) {
+std::vector<std::int64_t> sampled_blocks(std::int64_t rows, std::int64_t cols, const CurveSampling& sampling,
+                                         std::int64_t block) {
   SWAN_CHECK(sampling.min_elements > 0 && sampling.fraction > 0, "curve sampling needs positive min_elements and fraction");
-  if (rows <= 0 || cols <= 0 || cols % kCurveBlock != 0) return {};
-  const std::int64_t blocks = rows * (cols / kCurveBlock);
-  const std::int64_t count =
-      std::max((sampling.min_elements + kCurveBlock - 1) / kCurveBlock, blocks / sampling.fraction);
+  SWAN_CHECK(block > 0, "curve sampling needs a positive block width");
+  if (rows <= 0 || cols <= 0 || cols % block != 0) return {};
+  const std::int64_t blocks = rows * (cols / block);
+  const std::int64_t count = std::max((sampling.min_elements + block - 1) / block, blocks / sampling.fraction);
   if (count >= blocks) return {};
   // One block in each of `count` equal strata of the flat order, at a low-discrepancy offset
   // inside its stratum (golden-ratio sequence), so the sample does not line up with columns.
@@ -35,6 +36,18 @@ std::vector<std::int64_t> sampled_blocks(std::int64_t rows, std::int64_t cols, c
     const double jitter = std::fmod(0.5 + 0.6180339887498949 * static_cast<double>(i), 1.0);
     const auto b = static_cast<std::int64_t>((static_cast<double>(i) + jitter) * stride);
     out[static_cast<std::size_t>(i)] = std::min(b, blocks - 1);
+  }
+  return out;
+}
+
+std::vector<float> gather_blocks(const MatrixView& t, std::span<const std::int64_t> blocks, std::int64_t block) {
+  SWAN_CHECK(block > 0 && t.cols % block == 0, "gather_blocks: {} columns are not whole blocks of {}", t.cols, block);
+  std::vector<float> out(blocks.size() * static_cast<std::size_t>(block));
+  const std::int64_t per_row = t.cols / block;
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    SWAN_CHECK(blocks[i] >= 0 && blocks[i] < t.rows * per_row, "gather_blocks: block {} is outside the matrix", blocks[i]);
+    const float* first = t.row(blocks[i] / per_row) + (blocks[i] % per_row) * block;
+    std::copy_n(first, block, out.data() + i * static_cast<std::size_t>(block));
   }
   return out;
 }
@@ -74,12 +87,7 @@ ErrorCurve measure_error_curve(const MatrixView& t, std::int64_t stored_rows, DT
                                const CurveSampling& sampling, quant::ScaleMethod scales) {
   const auto blocks = sampled_blocks(t.rows, t.cols, sampling);
   if (blocks.empty()) return curve_of(t, stored_rows, t.cols, scale_dtype, scales);
-  std::vector<float> gathered(blocks.size() * kCurveBlock);
-  const std::int64_t per_row = t.cols / kCurveBlock;
-  for (std::size_t i = 0; i < blocks.size(); ++i) {
-    const float* block = t.row(blocks[i] / per_row) + (blocks[i] % per_row) * kCurveBlock;
-    std::copy_n(block, kCurveBlock, gathered.data() + i * kCurveBlock);
-  }
+  const std::vector<float> gathered = gather_blocks(t, blocks, kCurveBlock);
   return curve_of({gathered.data(), static_cast<std::int64_t>(blocks.size()), kCurveBlock}, stored_rows, t.cols,
                   scale_dtype, scales);
 }

@@ -58,8 +58,15 @@ struct CurveSampling {
 
 inline constexpr std::int64_t kCurveBlock = 128;
 
-// Flat block indices (row * cols/128 + block) to measure, ascending; empty = measure all.
-std::vector<std::int64_t> sampled_blocks(std::int64_t rows, std::int64_t cols, const CurveSampling& sampling);
+// Flat block indices (row * cols/block + block index) to measure, ascending; empty = measure
+// all. `block` is the sampling unit's width (128 here; the ggml curves use 256 or 32, the
+// widest block that holds whole blocks of every type they measure).
+std::vector<std::int64_t> sampled_blocks(std::int64_t rows, std::int64_t cols, const CurveSampling& sampling,
+                                         std::int64_t block = kCurveBlock);
+
+// The sampled blocks of `t` (from sampled_blocks with the same `block`) as a matrix of
+// blocks.size() rows x `block` columns.
+std::vector<float> gather_blocks(const MatrixView& t, std::span<const std::int64_t> blocks, std::int64_t block);
 
 // Whether a matrix with this last dimension has any legal option (cols % 32 == 0).
 bool has_error_curve(std::int64_t cols);

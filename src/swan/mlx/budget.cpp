@@ -1,9 +1,7 @@
 #include "swan/mlx/budget.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
-#include <string>
 
 #include "swan/core/error.h"
 #include "swan/mlx/layout.h"
@@ -36,40 +34,7 @@ BudgetSpace budget_space(const ModelDirectory& source, std::optional<DType> dtyp
 }
 
 std::uint64_t budget_bytes(const Budget& budget, const BudgetSpace& space) {
-  if (budget.total_bytes) return *budget.total_bytes;
-  SWAN_CHECK(budget.bits_per_weight.has_value(), "a budget needs bits per weight or a size");
-  const double bpw = *budget.bits_per_weight;
-  if (!std::isfinite(bpw) || bpw <= 0.0) fail("--target-bpw must be a positive number, not {}", bpw);
-  return static_cast<std::uint64_t>(std::floor(bpw * static_cast<double>(space.total_params) / 8.0));
-}
-
-std::uint64_t parse_size(std::string_view text) {
-  const std::string s(text);
-  std::size_t used = 0;
-  double value = 0.0;
-  try {
-    value = std::stod(s, &used);
-  } catch (const std::exception&) {
-    fail("'{}' is not a size; write e.g. 5.5GB, 5.5GiB, 3.2MB or a number of bytes", text);
-  }
-  std::string unit = s.substr(used);
-  while (!unit.empty() && std::isspace(static_cast<unsigned char>(unit.front()))) unit.erase(0, 1);
-  std::string lower;
-  for (const char c : unit) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  double scale = 0.0;
-  if (lower.empty() || lower == "b") scale = 1;
-  else if (lower == "k" || lower == "kb") scale = 1e3;
-  else if (lower == "m" || lower == "mb") scale = 1e6;
-  else if (lower == "g" || lower == "gb") scale = 1e9;
-  else if (lower == "t" || lower == "tb") scale = 1e12;
-  else if (lower == "kib") scale = 1024.0;
-  else if (lower == "mib") scale = 1024.0 * 1024;
-  else if (lower == "gib") scale = 1024.0 * 1024 * 1024;
-  else if (lower == "tib") scale = 1024.0 * 1024 * 1024 * 1024;
-  else fail("'{}': unknown size unit '{}'; use B, kB, MB, GB, TB, KiB, MiB, GiB or TiB", text, unit);
-  const double bytes = value * scale;
-  if (!std::isfinite(bytes) || bytes < 1.0 || bytes > 1.8e19) fail("'{}' is not a usable size", text);
-  return static_cast<std::uint64_t>(std::floor(bytes));
+  return plan::budget_bytes(budget, space.total_params);
 }
 
 std::vector<plan::BudgetTarget> priced_targets(const BudgetSpace& space, const analysis::Manifest& manifest,

@@ -28,18 +28,12 @@ struct BudgetSpace {
 
 BudgetSpace budget_space(const ModelDirectory& source, std::optional<DType> dtype_override);
 
-// A budget as the user gives it: bits per weight or total bytes.
-struct Budget {
-  std::optional<double> bits_per_weight;
-  std::optional<std::uint64_t> total_bytes;
-};
+// The budget and its size syntax are format-neutral (plan/budget_choice.h).
+using plan::Budget;
+using plan::parse_size;
 
 // Total bytes the output may have.
 std::uint64_t budget_bytes(const Budget& budget, const BudgetSpace& space);
-
-// "5.5GB", "5.5GiB", "3.2MB", "800k", "123456789": decimal (k, M, G, T with B or not) or binary
-// (KiB, MiB, GiB, TiB) units. Throws swan::Error on anything else.
-std::uint64_t parse_size(std::string_view text);
 
 // The planner's targets with their MLX prices.
 std::vector<plan::BudgetTarget> priced_targets(const BudgetSpace& space, const analysis::Manifest& manifest,

@@ -7,30 +7,10 @@
 
 #include "swan/analysis/error_curve.h"
 #include "swan/core/error.h"
-#include "swan/plan/allocator.h"
 
 namespace swan::plan {
 
 using model::TensorRole;
-
-// Per unit of relative error, what each role does to the model's output (its KL-divergence).
-// Calibrated on the measured sensitivities (`--sensitivity measured`) of both test models,
-// qwen3-tiny-5.8m and stories260k (README): a tied embedding, which is also the output head,
-// outweighs any single matrix 10-50x; MLP projections weigh most among the others, the value
-// projection next, then keys, output and query projections. Routed experts weigh as MLPs: a
-// token sees an expert's relative error in full whenever it is routed there. No layer-position
-// term: the two models disagree on which layers matter most.
-double role_prior(TensorRole role, bool serves_output) {
-  switch (role) {
-    case TensorRole::embedding: return serves_output ? 20.0 : 2.0;
-    case TensorRole::lm_head: return 16.0;
-    case TensorRole::attention_v: return 0.7;
-    case TensorRole::attention_k: return 0.4;
-    case TensorRole::attention_o: return 0.35;
-    case TensorRole::attention_q: return 0.3;
-    default: return 1.0;  // MLP and expert projections, routers, anything else
-  }
-}
 
 namespace {
 
@@ -103,59 +83,34 @@ std::vector<BudgetTarget> budget_targets(std::span<const PlanTarget> targets, co
 
 namespace {
 
-// The options each target may take under the rules, as knapsack items; `allowed[i][k]` is
-// the index in targets[i].options of item i's option k.
-struct RuledItems {
-  std::vector<std::vector<std::size_t>> allowed;
-  std::vector<KnapsackItem> items;
-};
-
-RuledItems ruled_items(std::span<const BudgetTarget> targets, const BudgetRules& rules) {
-  RuledItems r;
-  r.allowed.resize(targets.size());
-  r.items.resize(targets.size());
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    const auto& t = targets[i];
-    SWAN_CHECK(!t.options.empty(), "planner: tensor '{}' has no options", t.target.name);
-    SWAN_CHECK(std::isfinite(t.weight) && t.weight >= 0.0, "planner: tensor '{}' has weight {}", t.target.name,
-               t.weight);
-    const bool router = t.role == TensorRole::router;
-    bool any_above_floor = false;
+// The format-neutral view of the MLX options (budget_choice.h), in the same order.
+std::vector<PricedTensor> priced_tensors(std::span<const BudgetTarget> targets) {
+  std::vector<PricedTensor> out;
+  out.reserve(targets.size());
+  for (const auto& t : targets) {
+    PricedTensor p{t.target.name, t.role, t.weight, {}};
     for (const auto& o : t.options)
-      if (o.decision.is_quantized() && analysis::sqnr_db(o.relative_error) >= rules.sqnr_floor_db) any_above_floor = true;
-    for (std::size_t j = 0; j < t.options.size(); ++j) {
-      const auto& o = t.options[j];
-      if (o.decision.is_quantized()) {
-        if (router && o.decision.bits < rules.router_min_bits) continue;
-        if (any_above_floor && analysis::sqnr_db(o.relative_error) < rules.sqnr_floor_db) continue;
-      }
-      r.allowed[i].push_back(j);
-      r.items[i].options.push_back({o.bytes, t.weight * o.relative_error});
-    }
+      p.options.push_back({o.bytes, o.relative_error, o.decision.is_quantized(), o.decision.bits});
+    out.push_back(std::move(p));
   }
-  return r;
+  return out;
 }
 
 }  // namespace
 
 std::uint64_t minimum_budget(std::span<const BudgetTarget> targets, const BudgetRules& rules) {
-  return minimum_bytes(ruled_items(targets, rules).items);
+  return minimum_budget(priced_tensors(targets), rules);
 }
 
 BudgetPlan plan_for_budget(std::span<const BudgetTarget> targets, std::uint64_t budget, const BudgetRules& rules) {
-  const auto [allowed, items] = ruled_items(targets, rules);
+  const BudgetChoice choice = choose_for_budget(priced_tensors(targets), budget, rules);
   BudgetPlan result;
-  result.minimum_bytes = minimum_bytes(items);
-  const auto allocation = allocate(items, budget);
-  if (!allocation)
-    fail("the budget leaves {} bytes for the quantizable tensors, but the smallest allocation the rules allow needs "
-         "{} bytes; raise the budget to at least that (plus the tensors that stay float)",
-         budget, result.minimum_bytes);
+  result.minimum_bytes = choice.minimum_bytes;
 
   // mlx_lm's config records one global precision: the one covering the most parameters.
   std::map<std::pair<int, int>, std::int64_t> params_by_decision;
   for (std::size_t i = 0; i < targets.size(); ++i) {
-    const auto& d = targets[i].options[allowed[i][allocation->choice[i]]].decision;
+    const auto& d = targets[i].options[choice.option[i]].decision;
     if (d.is_quantized()) params_by_decision[{d.bits, d.group_size}] += elements_of(targets[i].target.shape);
   }
   QuantDecision defaults = QuantDecision::keep_float();
@@ -168,7 +123,7 @@ BudgetPlan plan_for_budget(std::span<const BudgetTarget> targets, std::uint64_t 
   result.plan = QuantPlan("budget", defaults);
   for (std::size_t i = 0; i < targets.size(); ++i) {
     const auto& t = targets[i];
-    const auto& o = t.options[allowed[i][allocation->choice[i]]];
+    const auto& o = t.options[choice.option[i]];
     const std::string reason =
         o.decision.is_quantized()
             ? fmt::format("budget: {} rel. error {:.3g} ({:.1f} dB), weight {:.3g}", model::role_name(t.role),
@@ -176,9 +131,9 @@ BudgetPlan plan_for_budget(std::span<const BudgetTarget> targets, std::uint64_t 
             : fmt::format("budget: {} kept float, weight {:.3g}", model::role_name(t.role), t.weight);
     result.plan.set(t.target, o.decision, reason);
   }
-  result.bytes = allocation->bytes;
-  result.objective = allocation->cost;
-  result.lower_bound = allocation->lower_bound;
+  result.bytes = choice.bytes;
+  result.objective = choice.objective;
+  result.lower_bound = choice.lower_bound;
   return result;
 }
 

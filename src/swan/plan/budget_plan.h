@@ -7,12 +7,10 @@
 //
 // weight_t is the tensor's role prior (role_prior: the output head and a tied embedding
 // hurt most per unit of relative error, then MLPs, then attention), or its measured
-// sensitivity (`swan plan --sensitivity measured`, sensitivity/). Rules that no budget overrides:
-//   * no option below the SQNR floor when another exists. Default 6 dB: min/max 2-bit g32 on
-//     Gaussian-like weights measures about 8 dB (MINT's 9 dB floor assumes its better 2-bit
-//     scales), so 6 dB vetoes only 2-bit options ruined by outliers;
-//   * MoE routers at >= 8 bits or float;
-//   * tensors without a legal group size stay float.
+// sensitivity (`swan plan --sensitivity measured`, sensitivity/). The rules (SQNR floor,
+// routers) and the solver are format-neutral (budget_choice.h); this file is their MLX
+// affine face: options are bits x group size, the result a QuantPlan. Tensors without a
+// legal group size stay float.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +22,7 @@
 
 #include "swan/analysis/manifest.h"
 #include "swan/model/tensor_role.h"
+#include "swan/plan/budget_choice.h"
 #include "swan/plan/quant_plan.h"
 #include "swan/quant/scale_method.h"
 
@@ -41,14 +40,6 @@ struct BudgetTarget {
   double weight = 1.0;
   std::vector<PricedOption> options;  // float first, then the curve's options
 };
-
-struct BudgetRules {
-  double sqnr_floor_db = 6.0;
-  int router_min_bits = 8;
-};
-
-// The documented prior of a role. `serves_output`: a tied embedding (it is also lm_head).
-double role_prior(model::TensorRole role, bool serves_output);
 
 // Measured per-tensor sensitivities (target name -> multiplier of the prior's place).
 using Sensitivities = std::map<std::string, double, std::less<>>;
