@@ -18,6 +18,11 @@
 // the weight bytes a token reads in each case (non-expert matrices except the embedding
 // table, whose one row is negligible, plus k / E of the expert bytes) and the two ratios:
 // if only the picked experts run, the speed ratio approaches the bytes ratio.
+//
+//   decode_bench --model MODEL [new_tokens=128] [repeats=3]
+//
+// One model (HF or MLX directory, or a GGUF file): its median decode rate alone, for
+// comparisons with other engines on the same file (bench/llamacpp_decode.sh).
 // OpenMP threads: OMP_NUM_THREADS (on a shared machine also OMP_WAIT_POLICY=passive).
 #include <omp.h>
 #include <unistd.h>
@@ -141,6 +146,12 @@ int run_moe_scaling(const fs::path& source, std::size_t new_tokens, int repeats)
 
 int main(int argc, char** argv) {
   try {
+    if (argc > 2 && std::string_view(argv[1]) == "--model") {
+      const auto model = swan::inference::Model::load(argv[2]);
+      std::printf("%.2f tokens/s\n", median_decode_rate(model, argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 128,
+                                                        argc > 4 ? std::atoi(argv[4]) : 3));
+      return 0;
+    }
     if (argc > 2 && std::string_view(argv[1]) == "--moe-scaling")
       return run_moe_scaling(argv[2], argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 32,
                              argc > 4 ? std::atoi(argv[4]) : 3);
