@@ -4,7 +4,10 @@
 //
 //   make_synthetic_model PRESET OUT_DIR [--layers N] [--seed S]
 //   presets: qwen3-8b (Qwen3-8B shapes; default 2 layers), qwen2.5-0.5b (24 layers),
-//            qwen3-moe-mini (Qwen3-MoE layout with 16 experts, for the 3-D paths)
+//            qwen3-moe-mini (Qwen3-MoE layout with 16 experts, for the 3-D paths),
+//            qwen3-moe-decode (4 layers of 8 experts of 1024 x 2816, top-2, vocab 8192: the
+//            experts hold ~90 % of the weights, so decode cost shows whether only the picked
+//            experts run; decode_bench --moe-scaling)
 #include <fmt/core.h>
 
 #include <cmath>
@@ -27,13 +30,15 @@ struct Preset {
   bool qkv_bias;
   bool qk_norm;
   std::int64_t experts = 0;
+  std::int64_t experts_per_token = 4;
 };
 
 Preset preset_named(const std::string& name) {
   if (name == "qwen3-8b") return {"qwen3", 4096, 12288, 2, 32, 8, 128, 151936, false, false, true};
   if (name == "qwen2.5-0.5b") return {"qwen2", 896, 4864, 24, 14, 2, 64, 151936, true, true, false};
   if (name == "qwen3-moe-mini") return {"qwen3_moe", 1024, 768, 2, 16, 4, 64, 32000, false, false, true, 16};
-  throw std::runtime_error("unknown preset " + name + " (qwen3-8b, qwen2.5-0.5b, qwen3-moe-mini)");
+  if (name == "qwen3-moe-decode") return {"qwen3_moe", 1024, 2816, 4, 16, 4, 64, 8192, false, false, true, 8, 2};
+  throw std::runtime_error("unknown preset " + name + " (qwen3-8b, qwen2.5-0.5b, qwen3-moe-mini, qwen3-moe-decode)");
 }
 
 // splitmix64: fast, seedable, good enough for synthetic weights.
@@ -169,7 +174,7 @@ int main(int argc, char** argv) {
       {"hidden_act", "silu"}};
   if (p.experts) {
     config["num_experts"] = p.experts;
-    config["num_experts_per_tok"] = 4;
+    config["num_experts_per_tok"] = p.experts_per_token;
     config["moe_intermediate_size"] = p.intermediate;
   }
   std::ofstream(out / "config.json") << config.dump(2);
