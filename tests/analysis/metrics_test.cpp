@@ -184,6 +184,23 @@ TEST(SpectralConcentration, LeadingPathExactAndSketch) {
   check_leading(30.0);
 }
 
+TEST(SpectralConcentration, SketchOfRankDeficientMatricesFallsBackToHouseholder) {
+  // Rank 1 and 0 with both sides > 512: the sketch's Cholesky QR fails on a singular basis
+  // and Householder QR takes over; the ratio stays exact (1) or undefined.
+  openblas_set_num_threads(1);
+  const int rows = 600, cols = 700;
+  std::vector<float> rank_one(rows * cols), zero(rows * cols, 0.0f);
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) rank_one[r * cols + c] = float((r % 5) - 2) * float(1 + c % 3);
+  for (const SketchRoute route : {SketchRoute::spectrum, SketchRoute::matrix}) {
+    SvdOptions options;
+    options.route = route;
+    Random rng(3);
+    EXPECT_NEAR(*spectral_concentration(view(rank_one, rows, cols), rng, options).concentration, 1.0, 1e-6);
+    EXPECT_FALSE(spectral_concentration(view(zero, rows, cols), rng, options).concentration.has_value());
+  }
+}
+
 TEST(SpectralConcentration, CostModelPicksTheFasterRoute) {
   // Elongated matrices and a wide embedding are sketched fastest through their exact
   // spectrum; square ones, whose n^3 eigen-decomposition dominates, on themselves (measured
