@@ -69,7 +69,8 @@ void add_analyze_command(CLI::App& app) {
                   "         It reads higher than the exact ratio (+0.01 to +0.03 on 896-wide matrices); SWAN's\n"
                   "         thresholds sit on that scale, so this reproduces the reference's decisions.\n"
                   "         The exact ratio is recorded beside it (raw.exact_concentration) when the sketch\n"
-                  "         is computed from the exact spectrum (below ~1500-2500 on the smaller side)\n"
+                  "         is computed from the exact spectrum, which is cheaper for elongated matrices\n"
+                  "         (4864x896, embeddings); square ones are sketched on the matrix itself\n"
                   "  exact  score the exact top-25-of-256 ratio (deterministic; decisions near a threshold\n"
                   "         then differ from the reference's)")
       ->check(CLI::IsMember({"sketch", "exact"}))
