@@ -1,8 +1,11 @@
 // Benchmark of SWAN's analysis: per-metric time on a 4096 x 4096 matrix (a typical
-// Linear), accuracy/time of the randomized-SVD settings against the exact top-25-of-256
-// ratio, and optionally a whole model directory (e.g. from make_synthetic_model).
-//   usage: analyze_bench [MODEL_DIR [threads=2]]
+// Linear), bias and time of the reference's SVD estimator by both routes against the exact
+// top-25-of-256 ratio, and optionally a whole model directory (e.g. from make_synthetic_model).
+//   usage: analyze_bench [MODEL_DIR [threads=2]] | analyze_bench --sketch
 #include <fmt/core.h>
+
+#include <cblas.h>
+#include <time.h>
 
 #include <chrono>
 #include <cmath>
@@ -46,10 +49,23 @@ std::vector<float> synthetic_matrix(int rows, int cols, std::uint64_t seed) {
   return v;
 }
 
+// CPU seconds of this thread (BLAS runs single-threaded here): unlike wall time, barely
+// moved by other processes on a shared machine.
+template <typename F>
+double cpu_seconds(F&& f) {
+  timespec a{}, b{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+  f();
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+  return static_cast<double>(b.tv_sec - a.tv_sec) + 1e-9 * static_cast<double>(b.tv_nsec - a.tv_nsec);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  {
+  openblas_set_num_threads(1);  // as the analysis runs BLAS
+  const bool sketch_only = argc > 1 && std::string(argv[1]) == "--sketch";
+  if (!sketch_only) {
     const int n = 4096;
     const auto values = synthetic_matrix(n, n, 1);
     const MatrixView t{values.data(), n, n};
@@ -62,25 +78,37 @@ int main(int argc, char** argv) {
     fmt::print("  randomized svd      {:7.3f} s (default settings)\n",
                seconds([&] { spectral_concentration(t, rng); }));
   }
-  {
-    const int rows = 1024, cols = 2048;
+  // The reference's estimator (torch.svd_lowrank q=256 niter=2) by both routes against the
+  // exact top-25-of-256 ratio: its bias (the mean over seeds minus exact), its seed-to-seed
+  // spread, and the time of one call by each route.
+  for (const auto& [rows, cols] : {std::pair{896, 896}, {4864, 896}, {1536, 1536}, {2048, 2048}, {2048, 6144}}) {
     const auto values = synthetic_matrix(rows, cols, 2);
     const MatrixView t{values.data(), rows, cols};
-    auto exact = squared_singular_values(t);
-    exact.resize(256);
-    const double reference = *top_decile_energy(exact);
-    fmt::print("randomized top-25-of-256 on 1024x2048, exact {:.5f}:\n", reference);
-    for (const auto [oversample, iterations] : {std::pair{0, 2}, {16, 2}, {32, 2}, {32, 3}, {64, 3}, {32, 4}}) {
-      Random rng(9);
-      double value = 0;
-      const double s = seconds([&] {
-        value = *spectral_concentration(t, rng, RandomizedSvdOptions{oversample, iterations}).concentration;
-      });
-      fmt::print("  oversample {:2} iterations {}: {:.5f} (error {:+.5f}) {:.3f} s\n", oversample, iterations, value,
-                 value - reference, s);
+    SvdOptions exact;
+    exact.estimator = SvdEstimator::exact;
+    Random unused(0);
+    double reference = 0;
+    const double exact_s = cpu_seconds([&] { reference = *spectral_concentration(t, unused, exact).concentration; });
+    fmt::print("{}x{}: exact top-25-of-256 {:.5f} ({:.3f} CPU-s); cost model picks the {}\n", rows, cols, reference,
+               exact_s, sketch_uses_spectrum(rows, cols) ? "spectrum" : "matrix");
+    for (const SketchRoute route : {SketchRoute::spectrum, SketchRoute::matrix}) {
+      SvdOptions options;
+      options.route = route;
+      constexpr int kSeeds = 4;
+      double sum = 0, sum2 = 0, time = 0;
+      for (int seed = 0; seed < kSeeds; ++seed) {
+        Random rng(seed);
+        double value = 0;
+        time += cpu_seconds([&] { value = *spectral_concentration(t, rng, options).concentration; });
+        sum += value;
+        sum2 += value * value;
+      }
+      const double mean = sum / kSeeds, sd = std::sqrt(std::max(0.0, sum2 / kSeeds - mean * mean));
+      fmt::print("  sketch on the {:8}: mean {:.5f} (bias {:+.5f}, seed sd {:.5f}) {:.3f} CPU-s per call\n",
+                 route == SketchRoute::spectrum ? "spectrum" : "matrix", mean, mean - reference, sd, time / kSeeds);
     }
   }
-  if (argc > 1) {
+  if (argc > 1 && !sketch_only) {
     const swan::ModelDirectory model(argv[1]);
     AnalysisOptions options;
     options.threads = argc > 2 ? std::stoi(argv[2]) : 2;

@@ -2,6 +2,7 @@
 // (shared/golden/swan-reference/*_metrics.json), with the tolerances of its README.
 #include <gtest/gtest.h>
 
+#include <cblas.h>
 #include <fmt/format.h>
 
 #include <cmath>
@@ -12,6 +13,8 @@
 #include "swan/analysis/analysis_matrix.h"
 #include "swan/analysis/output_noise.h"
 #include "swan/analysis/random.h"
+#include "swan/analysis/scores.h"
+#include "swan/analysis/spectral_concentration.h"
 
 namespace swan::analysis {
 namespace {
@@ -109,11 +112,16 @@ void check_model(const std::string& model) {
       expect_near_optional(raw.concentration, v["concentration_full_f64"], 1e-5, "exact concentration");
       EXPECT_NEAR(s.svd, v["score"].get<double>(), 2e-5);
     } else {
-      EXPECT_TRUE(raw.svd_method == "randomized" || raw.svd_method == "exact_leading") << raw.svd_method;
+      // The reference's sketch (one seed of ours) inside the reference's own 20-seed range,
+      // widened by 3 standard deviations; the exact ratio beside it as exact as float32 gives.
+      EXPECT_TRUE(raw.svd_method == "sketch" || raw.svd_method == "sketch_matrix") << raw.svd_method;
       EXPECT_EQ(raw.singular_values, v["k_returned"].get<std::int64_t>());
       EXPECT_EQ(raw.top_k, v["top_k_of_returned"].get<std::int64_t>());
-      expect_near_optional(raw.concentration, v["concentration_exact_topk_of_k_f64"], 0.01, "randomized concentration");
-      EXPECT_NEAR(s.svd, v["score_exact_topk_of_k_f64"].get<double>(), 0.015);
+      if (raw.svd_method == "sketch")
+        expect_near_optional(raw.exact_concentration, v["concentration_exact_topk_of_k_f64"], 1e-5, "exact concentration");
+      const json& sweep = v["score_seed_sweep"];
+      EXPECT_GE(s.svd, sweep["min"].get<double>() - 3 * sweep["std"].get<double>());
+      EXPECT_LE(s.svd, sweep["max"].get<double>() + 3 * sweep["std"].get<double>());
     }
 
     const json& o = g["output_sensitivity"];
@@ -223,6 +231,44 @@ void check_sampled_noise(const std::string& model) {
 
 TEST(GoldenSampledNoise, Stories260k) { check_sampled_noise("stories260k"); }
 TEST(GoldenSampledNoise, EdgeCases) { check_sampled_noise("swan-edge-cases"); }
+
+// --svd sketch against torch.svd_lowrank itself: on the golden's 600x640 tensor the mean
+// score over 40 of our seeds equals the mean of the reference's 20 seeds within four
+// standard errors of the difference, although both sit well above the exact ratio's score
+// (the bias this estimator exists to reproduce; the test asserts it is resolved).
+TEST(GoldenSketch, MeanOverSeedsIsTheReferences) {
+  openblas_set_num_threads(1);  // as the analysis runs BLAS (threaded BLAS crawls on a loaded machine)
+  const nlohmann::json golden = test::load_golden("swan-edge-cases_metrics.json");
+  const ModelDirectory directory(swan::test::shared_path("models/swan-edge-cases"));
+  int checked = 0;
+  for (const auto& [name, g] : golden["tensors"].items()) {
+    if (g["path"] != "analyzed" || g["svd"]["method"] != "randomized_svd_lowrank") continue;
+    SCOPED_TRACE(name);
+    const ModelTensor* tensor = directory.find(name);
+    ASSERT_NE(tensor, nullptr);
+    const AnalysisLayout layout = analysis_layout(tensor->info->shape);
+    const std::vector<float> values = read_analysis_matrix(directory, *tensor, layout);
+    const MatrixView t{values.data(), layout.rows, layout.cols};
+    constexpr int kSeeds = 40;
+    double sum = 0, sum2 = 0;
+    for (int seed = 0; seed < kSeeds; ++seed) {
+      Random rng = Random::for_tensor(static_cast<std::uint64_t>(seed), name, "svd");
+      const double score = svd_score(spectral_concentration(t, rng).concentration);
+      sum += score;
+      sum2 += score * score;
+    }
+    const double mean = sum / kSeeds, variance = std::max(0.0, sum2 / kSeeds - mean * mean);
+    const nlohmann::json& sweep = g["svd"]["score_seed_sweep"];
+    const double reference = sweep["mean"].get<double>(), reference_sd = sweep["std"].get<double>();
+    const double standard_error =
+        std::sqrt(variance / kSeeds + reference_sd * reference_sd / sweep["n"].get<double>());
+    EXPECT_NEAR(mean, reference, 4 * standard_error);
+    const double exact = g["svd"]["score_exact_topk_of_k_f64"].get<double>();
+    EXPECT_GT(reference - exact, 20 * standard_error) << "the golden's bias is not resolved by this test";
+    ++checked;
+  }
+  EXPECT_EQ(checked, 1);
+}
 
 }  // namespace
 }  // namespace swan::analysis

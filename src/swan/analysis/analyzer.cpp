@@ -125,6 +125,7 @@ Manifest analyze_model(const ModelDirectory& model, const std::string& model_lab
   run.seed = options.seed;
   run.threshold_set = std::string(threshold_set_name(options.threshold_set));
   run.noise_metric = std::string(noise_metric_name(options.noise_metric));
+  run.svd = std::string(svd_estimator_name(options.svd.estimator));
   run.score_protected = options.score_protected;
   run.fingerprint = fingerprint_model(model);
   manifest.run = std::move(run);

@@ -36,6 +36,7 @@ Json raw_to_json(const RawMetrics& r) {
   j["nrmse"] = optional_number(r.nrmse);
   j["quantization_rmse"] = r.quantization_rmse;
   j["concentration"] = optional_number(r.concentration);
+  if (r.exact_concentration) j["exact_concentration"] = *r.exact_concentration;
   j["svd_method"] = r.svd_method;
   j["singular_values"] = r.singular_values;
   j["top_k"] = r.top_k;
@@ -139,6 +140,7 @@ RawMetrics raw_from_json(const Reader& rd, const Json& j, const std::string& whe
   r.nrmse = rd.optional_double(j, "nrmse", where);
   r.quantization_rmse = rd.get<double>(j, "quantization_rmse", where);
   r.concentration = rd.optional_double(j, "concentration", where);
+  if (j.contains("exact_concentration")) r.exact_concentration = rd.get<double>(j, "exact_concentration", where);
   r.svd_method = rd.get<std::string>(j, "svd_method", where);
   r.singular_values = rd.get<std::int64_t>(j, "singular_values", where);
   r.top_k = rd.get<std::int64_t>(j, "top_k", where);
@@ -303,6 +305,7 @@ Json manifest_to_json(const Manifest& m) {
     j["seed"] = m.run->seed;
     j["threshold_set"] = m.run->threshold_set;
     j["noise_metric"] = m.run->noise_metric;
+    if (!m.run->svd.empty()) j["svd"] = m.run->svd;
     j["score_protected"] = m.run->score_protected;
     Json files = Json::array();
     for (const auto& f : m.run->fingerprint)
@@ -376,6 +379,7 @@ Manifest manifest_from_json(const Json& j, const std::string& label) {
     run.seed = rd.get<std::uint64_t>(j, "seed", "the top level");
     run.threshold_set = rd.get<std::string>(j, "threshold_set", "the top level");
     run.noise_metric = rd.get<std::string>(j, "noise_metric", "the top level");
+    if (j.contains("svd")) run.svd = rd.get<std::string>(j, "svd", "the top level");
     run.score_protected = rd.get<bool>(j, "score_protected", "the top level");
     for (const auto& f : rd.member(j, "fingerprint", "the top level"))
       run.fingerprint.push_back({rd.get<std::string>(f, "file", "fingerprint"), rd.get<std::uint64_t>(f, "size", "fingerprint"),

@@ -1,7 +1,7 @@
 // The analysis manifest: SWAN's per-tensor scores and bit decisions, in the reference's
 // JSON layout (spec §6) so tools written for `smartquant` manifests read ours, plus
 // swan's additions under their own keys:
-//   top level: "swan_version", "seed", "threshold_set", "noise_metric", "score_protected",
+//   top level: "swan_version", "seed", "threshold_set", "noise_metric", "svd", "score_protected",
 //              "fingerprint": [{"file", "size", "header_fnv1a64"}] (one per shard);
 //   per tensor: "raw" (the unnormalised metric values), "decision.group_size" (planner),
 //              "error_curve" (bytes and reconstruction error of every quantization option,
@@ -36,8 +36,14 @@ struct RawMetrics {
   std::optional<double> excess_kurtosis;      // empty: variance < 1e-12
   std::optional<double> nrmse;                // empty: rms < 1e-12
   double quantization_rmse = 0.0;             // 4-bit g128 RTN, padding included
-  std::optional<double> concentration;        // empty: energy < 1e-12
-  std::string svd_method;                     // "exact" | "exact_leading" | "randomized" | "skipped"
+  std::optional<double> concentration;        // the value scored; empty: energy < 1e-12
+  // Exact ratio of the same definition ("exact_concentration"), when computed: equal to
+  // concentration on the exact paths; beside the sketch estimate on the "sketch" path.
+  std::optional<double> exact_concentration;
+  // "exact" (n <= 512) | "exact_leading" (--svd exact) | "sketch" (the reference's estimator,
+  // from the exact spectrum) | "sketch_matrix" (the same, run on the matrix) | "skipped";
+  // manifests before 0.3 also have "randomized" (swan's own oversampled sketch).
+  std::string svd_method;
   std::int64_t singular_values = 0;           // values the concentration is taken over
   std::int64_t top_k = 0;
   double delta = 0.0;                         // output-noise relative change
@@ -107,6 +113,7 @@ struct RunInfo {
   std::uint64_t seed = 0;
   std::string threshold_set;  // "cli" | "config"
   std::string noise_metric;   // "analytic" | "sampled"
+  std::string svd;            // "sketch" | "exact" (--svd); empty in manifests written before it existed
   bool score_protected = false;
   std::vector<FileFingerprint> fingerprint;
   bool operator==(const RunInfo&) const = default;

@@ -27,7 +27,7 @@ struct AnalysisOptions {
   bool score_protected = false;
   int threads = 1;           // tensors analysed concurrently
   bool record_time = true;   // false: analysis_time_seconds = 0, for byte-identical output
-  RandomizedSvdOptions svd;
+  SvdOptions svd;  // the estimator of the leading path (n > 512) and where it runs
   // false skips the SVD metric (score 0, no concentration recorded). Only for measuring the
   // cost of the other metrics in benchmarks: decisions are then not SWAN's.
   bool measure_svd = true;

@@ -38,4 +38,14 @@ double Random::normal() {
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
 }
 
+void Random::fill_normal(std::span<double> out) {
+  for (std::size_t i = 0; i < out.size(); i += 2) {
+    const double u1 = (static_cast<double>(next_u64() >> 11) + 1.0) * 0x1.0p-53;
+    const double u2 = static_cast<double>(next_u64() >> 11) * 0x1.0p-53;
+    const double radius = std::sqrt(-2.0 * std::log(u1)), angle = 2.0 * std::numbers::pi * u2;
+    out[i] = radius * std::cos(angle);
+    if (i + 1 < out.size()) out[i + 1] = radius * std::sin(angle);
+  }
+}
+
 }  // namespace swan::analysis

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 namespace swan::analysis {
@@ -12,7 +13,9 @@ namespace swan::analysis {
 // 64-bit FNV-1a; also used to fingerprint safetensors headers.
 std::uint64_t fnv1a64(std::string_view bytes, std::uint64_t hash = 0xcbf29ce484222325ull);
 
-// SplitMix64 stream: tiny state, passes BigCrush, trivially seedable.
+// SplitMix64 stream: tiny state, passes BigCrush, trivially seedable. It is counter-based
+// (value i is a fixed mix of seed + i * golden ratio), so a stream's values never depend on
+// who else draws random numbers or on how many threads run.
 class Random {
  public:
   explicit Random(std::uint64_t seed) : state_(seed) {}
@@ -24,6 +27,9 @@ class Random {
   float uniform_float();
   // Standard normal (Box-Muller in double, one value per call).
   double normal();
+  // Fills `out` with standard normals, both Box-Muller values of each pair used (twice as
+  // fast as normal() per value; a different sequence from repeated normal() calls).
+  void fill_normal(std::span<double> out);
 
  private:
   std::uint64_t state_;

@@ -23,15 +23,6 @@ std::vector<double> symmetric_eigenvalues(std::vector<double>& gram, std::int64_
   return eigenvalues;
 }
 
-// Orthonormalizes the columns of a column-major m x l matrix in place (Householder QR).
-void orthonormalize(std::vector<float>& y, std::int64_t m, std::int64_t l) {
-  std::vector<float> tau(static_cast<std::size_t>(l));
-  const auto lm = static_cast<lapack_int>(m), ll = static_cast<lapack_int>(l);
-  lapack_int info = LAPACKE_sgeqrf(LAPACK_COL_MAJOR, lm, ll, y.data(), lm, tau.data());
-  if (info == 0) info = LAPACKE_sorgqr(LAPACK_COL_MAJOR, lm, ll, ll, y.data(), lm, tau.data());
-  if (info != 0) fail("[svd] QR of a {}x{} sketch failed (info {})", m, l, info);
-}
-
 }  // namespace
 
 std::vector<double> squared_singular_values(const MatrixView& t) {
@@ -82,52 +73,24 @@ std::vector<double> squared_singular_values_f32(const MatrixView& t) {
   return values;
 }
 
-bool leading_svd_uses_gram(std::int64_t rows, std::int64_t cols, const RandomizedSvdOptions& options) {
-  if (options.method != LeadingSvdMethod::automatic) return options.method == LeadingSvdMethod::gram;
-  const double n = static_cast<double>(std::min(rows, cols)), m = static_cast<double>(std::max(rows, cols));
-  const double l = std::min(static_cast<double>(kSvdRank + options.oversample), n);
-  // Seconds on the bench machine, in units of one ssyrk flop (~100 GFLOP/s single core).
-  const double gemms = 2.0 * (options.power_iterations + 1);
-  const double gram = m * n * n + 4.4 * n * n * n;
-  const double sketch =
-      1.5 * (gemms * 2.0 * m * n * l + 4.0 * l * l * ((options.power_iterations + 1) * m + options.power_iterations * n));
-  return gram <= sketch;
+std::string_view svd_estimator_name(SvdEstimator estimator) {
+  return estimator == SvdEstimator::exact ? "exact" : "sketch";
 }
 
-std::vector<double> leading_squared_singular_values(const MatrixView& t, std::int64_t k, Random& rng,
-                                                    const RandomizedSvdOptions& options) {
-  const std::int64_t m = t.rows, n = t.cols;
-  const std::int64_t l = std::min(k + options.oversample, std::min(m, n));
-  const int im = static_cast<int>(m), in = static_cast<int>(n), il = static_cast<int>(l);
-  // T is row-major m x n, i.e. column-major T^T with leading dimension n.
-  std::vector<float> omega(static_cast<std::size_t>(n * l));
-  for (float& v : omega) v = static_cast<float>(rng.normal());
-  std::vector<float> y(static_cast<std::size_t>(m * l));  // column-major m x l
-  cblas_sgemm(CblasColMajor, CblasTrans, CblasNoTrans, im, il, in, 1.0f, t.data, in, omega.data(), in, 0.0f, y.data(),
-              im);
-  orthonormalize(y, m, l);
-  std::vector<float>& z = omega;  // column-major n x l, reused
-  for (int it = 0;; ++it) {
-    cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, in, il, im, 1.0f, t.data, in, y.data(), im, 0.0f, z.data(),
-                in);  // Z = T^T Q
-    if (it == options.power_iterations) break;
-    orthonormalize(z, n, l);
-    cblas_sgemm(CblasColMajor, CblasTrans, CblasNoTrans, im, il, in, 1.0f, t.data, in, z.data(), in, 0.0f, y.data(),
-                im);  // Y = T Z
-    orthonormalize(y, m, l);
-  }
-  // Z = T^T Q = B^T; the singular values of B are the square roots of eig(Z^T Z).
-  std::vector<double> z64(z.begin(), z.end());
-  std::vector<double> gram(static_cast<std::size_t>(l * l), 0.0);
-  cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, il, in, 1.0, z64.data(), in, 0.0, gram.data(), il);
-  // A symmetric matrix stored column-major upper is the row-major lower triangle.
-  std::vector<double> eigen(static_cast<std::size_t>(l));
-  const lapack_int info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'U', il, gram.data(), il, eigen.data());
-  if (info != 0) fail("[svd] LAPACKE_dsyevd failed (info {}) on the {}x{} sketch", info, l, l);
-  for (double& v : eigen) v = std::max(v, 0.0);
-  std::sort(eigen.begin(), eigen.end(), std::greater<>());
-  eigen.resize(static_cast<std::size_t>(std::min(k, l)));
-  return eigen;
+SvdEstimator parse_svd_estimator(std::string_view name) {
+  if (name == "sketch") return SvdEstimator::sketch;
+  if (name == "exact") return SvdEstimator::exact;
+  fail("unknown SVD estimator '{}': expected 'sketch' (the reference's torch.svd_lowrank estimate) or 'exact'", name);
+}
+
+bool sketch_uses_spectrum(std::int64_t rows, std::int64_t cols, const RangeFinderOptions& options) {
+  const double n = static_cast<double>(std::min(rows, cols)), m = static_cast<double>(std::max(rows, cols));
+  const double q = std::min(static_cast<double>(options.columns), n);
+  const double products = 2.0 * (options.power_iterations + 1);
+  const double orthonormalizations = options.power_iterations + 1;
+  const double spectrum = m * n * n + 4.4 * n * n * n + 8.0 * orthonormalizations * n * q * q;
+  const double matrix = 1.2 * products * 2.0 * m * n * q + 3.3 * orthonormalizations * n * q * q;
+  return spectrum <= matrix;
 }
 
 std::optional<double> top_decile_energy(const std::vector<double>& squared_values) {
@@ -140,26 +103,36 @@ std::optional<double> top_decile_energy(const std::vector<double>& squared_value
   return std::min(1.0, head / energy);
 }
 
-ConcentrationResult spectral_concentration(const MatrixView& t, Random& rng, const RandomizedSvdOptions& options) {
+ConcentrationResult spectral_concentration(const MatrixView& t, Random& rng, const SvdOptions& options) {
   ConcentrationResult result;
   const std::int64_t n = std::min(t.rows, t.cols);
   if (n == 0) return result;
   std::vector<double> values;
   if (n <= kExactSvdMaxDim) {
     values = squared_singular_values(t);
-  } else if (leading_svd_uses_gram(t.rows, t.cols, options)) {
-    result.randomized = true;
-    values = squared_singular_values_f32(t);
-    values.resize(static_cast<std::size_t>(kSvdRank));
+    result.concentration = result.exact_concentration = top_decile_energy(values);
   } else {
-    result.randomized = true;
-    result.sketched = true;
-    values = leading_squared_singular_values(t, std::min(kSvdRank, n), rng, options);
+    result.leading = true;
+    const bool sketch = options.estimator == SvdEstimator::sketch;
+    const bool on_matrix =
+        sketch && (options.route == SketchRoute::matrix ||
+                   (options.route == SketchRoute::automatic && !sketch_uses_spectrum(t.rows, t.cols, options.sketch)));
+    if (on_matrix) {
+      values = range_finder_on_matrix(t, options.sketch, rng);
+    } else {
+      values = squared_singular_values_f32(t);
+      std::vector<double> leading(values.begin(), values.begin() + std::min<std::int64_t>(kSvdRank, n));
+      result.exact_concentration = top_decile_energy(leading);
+      if (sketch) values = range_finder_on_spectrum(values, options.sketch, rng);
+      else values = std::move(leading);
+    }
+    result.sketched = sketch;
+    result.sketched_on_matrix = on_matrix;
+    result.concentration = top_decile_energy(values);
   }
   result.values = static_cast<std::int64_t>(values.size());
   result.top_k = std::max<std::int64_t>(1, result.values / 10);
   for (const double v : values) result.energy += v;
-  result.concentration = top_decile_energy(values);
   return result;
 }
 

@@ -2,73 +2,83 @@
 // singular values. With n = min(rows, cols):
 //   * exact path, n <= 512: c = sum of the top max(1, n/10) sigma^2 over all n sigma^2;
 //   * leading path, n > 512: the reference takes the 256 leading singular values from
-//     torch.svd_lowrank and uses the top 25 of them over the energy of those 256 only.
+//     torch.svd_lowrank(q=256, niter=2) and uses the top 25 of them over the energy of
+//     those 256 only.
 // Exact values come from the eigenvalues of the smaller Gram matrix, accumulated and
-// decomposed in float64 (LAPACKE dsyevd). For the leading path swan computes the exact
-// top-25-of-256 ratio (the quantity the reference's sketch estimates; golden README) the
-// same way in float32 (ssyrk + ssyevd: deterministic, and float32 is ample for a ratio of
-// the largest values) whenever a cost model says that is cheaper than sketching, which it
-// is up to n ~ 1500-3000 depending on the aspect. Larger matrices use a seeded subspace
-// iteration (cblas_sgemm + QR) that resolves the top 256 values more tightly than the
-// reference's niter=2 sketch, so it sits close to the exact ratio too.
+// decomposed in float64 (LAPACKE dsyevd). On the leading path swan follows the reference's
+// estimator by default (`--svd sketch`, range_finder.h): seeded, with the reference's
+// expected upward bias, so decisions near a threshold go the way the reference's go. It is
+// computed from the exact spectrum (float32 ssyrk + ssyevd, then the range finder on the
+// diagonal) wherever that is cheaper than running it on the matrix, so the exact
+// top-25-of-256 ratio comes for free and is recorded beside it. `--svd exact` scores the
+// exact ratio instead (deterministic; not the reference's decisions near thresholds).
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "swan/analysis/matrix_view.h"
 #include "swan/analysis/random.h"
+#include "swan/analysis/range_finder.h"
 
 namespace swan::analysis {
 
 inline constexpr std::int64_t kSvdRank = 256;
 inline constexpr std::int64_t kExactSvdMaxDim = 2 * kSvdRank;  // 512
 
-// Measured by bench/analyze_bench on a 1024x2048 heavy-tailed matrix (exact 0.1319):
-// (0 extra, 2 iterations, the reference's sketch) +0.0071; (32, 2) +0.0052 at 1.2x the
-// reference's cost; (32, 3) +0.0031 at 1.75x. The golden tolerance is 0.01.
-// How the leading 256 values of a matrix with n > 512 are found.
-enum class LeadingSvdMethod {
-  automatic,   // the cheaper of the two by leading_svd_uses_gram
-  gram,        // exact: eigenvalues of the float32 Gram matrix (no randomness)
-  randomized,  // seeded subspace iteration
+// Which value of the leading path the score uses.
+enum class SvdEstimator {
+  sketch,  // the reference's torch.svd_lowrank(q=256, niter=2) estimate, seeded (default)
+  exact,   // the exact top-25-of-256 ratio (the quantity the sketch estimates, minus its bias)
 };
 
-struct RandomizedSvdOptions {
-  std::int64_t oversample = 32;       // extra sketch columns beyond the rank
-  int power_iterations = 2;           // subspace iterations (each: two GEMMs + two QRs)
-  LeadingSvdMethod method = LeadingSvdMethod::automatic;
+std::string_view svd_estimator_name(SvdEstimator estimator);  // "sketch" | "exact"
+SvdEstimator parse_svd_estimator(std::string_view name);
+
+// Where the sketch runs (same distribution either way; see range_finder.h).
+enum class SketchRoute {
+  automatic,  // the cheaper of the two by sketch_uses_spectrum
+  spectrum,   // exact spectrum (float32 Gram + eigenvalues), range finder on the diagonal
+  matrix,     // range finder on the matrix itself
+};
+
+struct SvdOptions {
+  SvdEstimator estimator = SvdEstimator::sketch;
+  SketchRoute route = SketchRoute::automatic;
+  RangeFinderOptions sketch;  // q = 256, niter = 2: the reference's call
 };
 
 struct ConcentrationResult {
   std::optional<double> concentration;  // empty when the energy is < 1e-12
-  bool randomized = false;  // the top-25-of-256 definition (n > 512), however computed
-  bool sketched = false;    // ... and computed by the seeded sketch rather than exactly
+  // The exact value of the same definition, when it was computed (always on the exact
+  // paths, and on the leading path unless the sketch ran on the matrix).
+  std::optional<double> exact_concentration;
+  bool leading = false;     // the top-25-of-256 definition (n > 512)
+  bool sketched = false;    // ... and concentration is the reference's sketch estimate
+  bool sketched_on_matrix = false;  // ... run on the matrix rather than on its spectrum
   std::int64_t values = 0;  // singular values the ratio is taken over (n, or 256)
   std::int64_t top_k = 0;   // max(1, values / 10)
   double energy = 0.0;      // sum of sigma^2 over those values
 };
 
-ConcentrationResult spectral_concentration(const MatrixView& t, Random& rng, const RandomizedSvdOptions& options = {});
+ConcentrationResult spectral_concentration(const MatrixView& t, Random& rng, const SvdOptions& options = {});
 
 // All n squared singular values of T, descending (float64 Gram + dsyevd).
 std::vector<double> squared_singular_values(const MatrixView& t);
 // All n squared singular values of T, descending, from a float32 Gram matrix (ssyrk + ssyevd).
 std::vector<double> squared_singular_values_f32(const MatrixView& t);
-// Whether the exact Gram path is cheaper than the sketch for an m x n matrix (n the smaller
-// side). Gram: m n^2 (ssyrk) + 4.4 n^3 (ssyevd: its tridiagonal reduction, 4/3 n^3 flops,
-// runs at a third of ssyrk's speed). Sketch: 1.5 x (12 m n l for six GEMMs + 4 l^2 per row
-// for five QRs), l = 288; the 1.5 is the measured shortfall of GEMM-with-thin-operand and QR
-// speed. Measured single-threaded on the bench machine (Zen 4, OpenBLAS 0.3.21), seconds:
-//   896x896 0.049 vs 0.076, 4864x896 0.071 vs 0.312, 1024^2 0.071 vs 0.110,
-//   1536^2 0.193 vs 0.173, 2048^2 0.461 vs 0.279, 2048x8192 0.660 vs 0.907,
-//   1536x8960 0.327 vs 0.752, 3584^2 2.47 vs 0.63; the model picks the faster in each.
-bool leading_svd_uses_gram(std::int64_t rows, std::int64_t cols, const RandomizedSvdOptions& options = {});
-// The k leading squared singular values of T, descending, by randomized subspace iteration.
-std::vector<double> leading_squared_singular_values(const MatrixView& t, std::int64_t k, Random& rng,
-                                                    const RandomizedSvdOptions& options = {});
+// Whether the sketch of an m x n matrix (n the smaller side) is cheaper through its exact
+// spectrum than on the matrix. Spectrum: m n^2 (ssyrk) + 4.4 n^3 (ssyevd: its tridiagonal
+// reduction, 4/3 n^3 flops, runs at a third of ssyrk's speed) + 3 float64 Cholesky QRs of
+// n x q (8 n q^2 each, in ssyrk-flop time). Matrix: 1.2 x 12 m n q for the six GEMMs (thin
+// operands run below ssyrk's speed) + the same 3 QRs (3.3 n q^2 each). In units of one ssyrk
+// flop, fitted to `bench/analyze_bench --sketch` (CPU-s per call, single-threaded, Zen,
+// OpenBLAS 0.3.21): spectrum vs matrix 0.110 vs 0.080 for 896^2, 0.148 vs 0.265 for 4864x896,
+// 0.315 vs 0.154 for 1536^2, 1.07 vs 0.70 for 2048x6144; the model picks the faster in each.
+bool sketch_uses_spectrum(std::int64_t rows, std::int64_t cols, const RangeFinderOptions& options = {});
 // sum(top max(1, len/10)) / sum(all) of descending squared singular values; empty if sum < 1e-12.
 std::optional<double> top_decile_energy(const std::vector<double>& squared_values);
 

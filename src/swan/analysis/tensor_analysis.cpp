@@ -27,7 +27,8 @@ MatrixMetrics analyze_matrix(const MatrixView& t, std::string_view tensor_name, 
     Random svd_rng = Random::for_tensor(options.seed, tensor_name, "svd");
     const ConcentrationResult svd = spectral_concentration(t, svd_rng, options.svd);
     raw.concentration = svd.concentration;
-    raw.svd_method = svd.sketched ? "randomized" : svd.randomized ? "exact_leading" : "exact";
+    raw.exact_concentration = svd.exact_concentration;
+    raw.svd_method = !svd.leading ? "exact" : !svd.sketched ? "exact_leading" : svd.sketched_on_matrix ? "sketch_matrix" : "sketch";
     raw.singular_values = svd.values;
     raw.top_k = svd.top_k;
   } else {
