@@ -52,6 +52,7 @@ void write_gguf_output(const std::string& model_dir, const GgufOptions& gguf, co
   }
   if (gguf.format != "gguf") return usage_error("--type and --preset need --format gguf");
   const ModelDirectory source(model_dir);
+  warn_about_output_head(source, output.quiet);
   std::shared_ptr<Progress> progress;
   options.on_tensor = [&progress, quiet = output.quiet](std::size_t index, std::size_t count, const std::string&) {
     if (!progress) progress = std::make_shared<Progress>("writing", count, "tensors", !quiet);
