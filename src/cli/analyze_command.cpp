@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "swan/io/atomic_file.h"
 #include "swan/analysis/analyzer.h"
 #include "swan/analysis/report.h"
 #include "swan/core/progress.h"
@@ -108,6 +109,8 @@ void add_analyze_command(CLI::App& app) {
     options.error_curves = !opts->no_curves;
     options.curve_scales = quant::parse_scale_method(opts->scales);
 
+    const std::filesystem::path inputs[] = {opts->directory};
+    require_output_apart_from_inputs(opts->output, inputs, "the manifest");
     const ModelDirectory model(opts->directory);
     const auto& tensors = model.tensors();
     Progress progress("analyze", tensors.size(), "tensors", !opts->quiet, model.total_weight_bytes());

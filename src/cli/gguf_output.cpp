@@ -88,6 +88,7 @@ void write_gguf_output(const std::string& model_dir, const GgufOptions& gguf, co
   }
   if (gguf.format != "gguf") return usage_error("--type and --preset need --format gguf");
   const ModelDirectory source(model_dir);
+  warn_about_output_head(source, output.quiet);
   if (budget.given()) {
     // Refused before the measurement rather than after it (the writer checks again).
     if (!output.force && std::filesystem::exists(output.output))

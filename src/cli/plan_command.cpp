@@ -9,6 +9,7 @@
 
 #include "cli/budget_options.h"
 #include "cli/commands.h"
+#include "swan/io/atomic_file.h"
 #include "swan/analysis/fingerprint.h"
 #include "swan/core/error.h"
 #include "swan/mlx/budget.h"
@@ -66,6 +67,8 @@ void add_plan_command(CLI::App& app) {
     } else if (!opts->model.empty()) {
       fail("--model is only for a manifest INPUT; {} is already a model directory", opts->input);
     }
+    const std::filesystem::path inputs[] = {opts->input, model_dir};
+    require_output_apart_from_inputs(opts->output, inputs, "the plan");
     const ModelDirectory source(model_dir);
     if (manifest && manifest->run && manifest->run->fingerprint != analysis::fingerprint_model(source))
       fail("manifest {} was made from other files than {} (fingerprints differ); re-run `swan analyze`", opts->input,

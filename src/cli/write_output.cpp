@@ -6,6 +6,7 @@
 
 #include "swan/core/progress.h"
 #include "swan/mlx/writer.h"
+#include "swan/model/mlx_naming.h"
 
 namespace swan::cli {
 
@@ -30,7 +31,13 @@ quant::ScaleMethod chosen_scales(const OutputOptions& options, quant::ScaleMetho
   return options.scales.empty() ? fallback : quant::parse_scale_method(options.scales);
 }
 
+void warn_about_output_head(const ModelDirectory& source, bool quiet) {
+  const auto head = model::decide_output_head(source);
+  if (!head.warning.empty() && !quiet) fmt::print(stderr, "swan: warning: {}\n", head.warning);
+}
+
 mlx::WriteResult write_mlx_output(const ModelDirectory& source, const plan::QuantPlan& plan, const OutputOptions& options) {
+  warn_about_output_head(source, options.quiet);
   mlx::WriteOptions write;
   write.force = options.force;
   if (!options.dtype.empty()) write.dtype = mlx::parse_output_dtype(options.dtype);

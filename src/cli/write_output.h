@@ -28,6 +28,10 @@ void add_output_options(CLI::App& command, OutputOptions& options, int& threads)
 // fresh plan, the plan's own method for a saved one).
 quant::ScaleMethod chosen_scales(const OutputOptions& options, quant::ScaleMethod fallback = quant::kDefaultScaleMethod);
 
+// Says on stderr (unless quiet) when the checkpoint, not config.json, decided that the
+// output head is untied (model::decide_output_head).
+void warn_about_output_head(const ModelDirectory& source, bool quiet);
+
 // Writes `plan` as an MLX model directory, quantized with the plan's scale method.
 mlx::WriteResult write_mlx_output(const ModelDirectory& source, const plan::QuantPlan& plan, const OutputOptions& options);
 

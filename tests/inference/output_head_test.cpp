@@ -9,6 +9,9 @@
 #include "swan/inference/model.h"
 #include "swan/core/error.h"
 #include "swan/io/safetensors_writer.h"
+#include "swan/mlx/layout.h"
+#include "swan/mlx/writer.h"
+#include "swan/plan/builders.h"
 
 #include <cstring>
 
@@ -66,6 +69,27 @@ TEST(OutputHead, TiedUntiedAndUnstatedHeads) {
   }
 }
 
+// One rule for convert and eval (model::decide_output_head): a head the config does not
+// mention is kept by convert, recorded as untied for mlx_lm, and read back as the same model.
+TEST(OutputHead, ConvertKeepsAnUnstatedHeadAndEvalReadsTheSameModel) {
+  const std::vector<std::int32_t> tokens{1, 403, 407, 261, 378, 432, 383};
+  test::ScratchDir unstated, out;
+  write_with_head(unstated.path(), std::nullopt);
+  const ModelDirectory source(unstated.path());
+  mlx::write_mlx_model(source, plan::float_plan(mlx::quantizable_targets(source)), out / "mlx");
+  const ModelDirectory written(out / "mlx");
+  EXPECT_EQ(written.config().at("tie_word_embeddings"), false);
+  ASSERT_NE(written.find("lm_head.weight"), nullptr);
+  EXPECT_EQ(Model::load(out / "mlx").forward(tokens), Model::load(unstated.path()).forward(tokens));
+  // Stated as tied, the stray head is dropped by convert and ignored by eval alike.
+  test::ScratchDir tied, tied_out;
+  write_with_head(tied.path(), true);
+  const ModelDirectory tied_source(tied.path());
+  mlx::write_mlx_model(tied_source, plan::float_plan(mlx::quantizable_targets(tied_source)), tied_out / "mlx");
+  EXPECT_EQ(ModelDirectory(tied_out / "mlx").find("lm_head.weight"), nullptr);
+  EXPECT_EQ(Model::load(tied_out / "mlx").forward(tokens), Model::load(tied.path()).forward(tokens));
+}
+
 TEST(OutputHead, UntiedConfigWithoutLmHeadNamesTheMissingTensor) {
   test::ScratchDir dir;
   const ModelDirectory source(test::shared_path("models/stories260k"));
@@ -79,6 +103,8 @@ TEST(OutputHead, UntiedConfigWithoutLmHeadNamesTheMissingTensor) {
   } catch (const Error& error) {
     EXPECT_NE(std::string(error.what()).find("lm_head.weight"), std::string::npos) << error.what();
   }
+  // convert refuses it the same way, before writing anything mlx_lm could not load.
+  EXPECT_THROW(mlx::quantizable_targets(ModelDirectory(dir.path())), Error);
 }
 
 }  // namespace

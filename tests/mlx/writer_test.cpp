@@ -239,7 +239,8 @@ TEST(MlxWriter, FailureMidwayLeavesNothingBehind) {
 // A one-tensor-plus-norm llama model in `dir` whose embedding holds `value` at one element.
 void write_tiny_model(const std::filesystem::path& dir, float value, const char* torch_dtype) {
   std::filesystem::create_directories(dir);
-  std::ofstream(dir / "config.json") << nlohmann::json{{"model_type", "llama"}, {"torch_dtype", torch_dtype}}.dump();
+  // Not a whole Llama (no layers), so not a model_type swan checks against mlx_lm's classes.
+  std::ofstream(dir / "config.json") << nlohmann::json{{"model_type", "tiny_test"}, {"torch_dtype", torch_dtype}}.dump();
   std::vector<float> embedding(4 * 64, 0.25f), norm(64, 1.0f);
   embedding[77] = value;
   SafetensorsWriter writer(dir / "model.safetensors",

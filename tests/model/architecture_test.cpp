@@ -38,7 +38,6 @@ TEST(Architecture, Qwen3TinyConfig) {
   EXPECT_DOUBLE_EQ(c.rms_norm_eps, 1e-6);
   EXPECT_DOUBLE_EQ(c.rope_theta, 1e6);
   EXPECT_EQ(c.rope_scaling.type, RopeScaling::Type::None);  // "rope_scaling": null
-  EXPECT_TRUE(c.tie_word_embeddings);
   EXPECT_TRUE(c.qk_norm);
   EXPECT_FALSE(c.qkv_bias);
   EXPECT_EQ(c.bos_token_id, 4091);
@@ -62,12 +61,8 @@ TEST(Architecture, DefaultsFollowMlxLm) {
   const ModelConfig llama = parse_model_config(minimal("llama"), "x");
   EXPECT_EQ(llama.head_dim, 16);             // hidden / heads
   EXPECT_EQ(llama.num_key_value_heads, 4);   // = heads
-  EXPECT_TRUE(llama.tie_word_embeddings);    // mlx_lm's Llama default (transformers' is false)
-  EXPECT_FALSE(llama.tie_word_embeddings_explicit);
   EXPECT_DOUBLE_EQ(llama.rope_theta, 10000.0);
-  EXPECT_TRUE(parse_model_config(minimal("mistral"), "x").tie_word_embeddings);
   const ModelConfig qwen2 = parse_model_config(minimal("qwen2"), "x");
-  EXPECT_TRUE(qwen2.tie_word_embeddings);
   EXPECT_TRUE(qwen2.qkv_bias);  // Qwen2 always has q/k/v biases, never an o_proj bias
   EXPECT_FALSE(qwen2.o_bias);
 }
@@ -139,7 +134,6 @@ TEST(Architecture, Qwen3MoeTinyConfig) {
   EXPECT_EQ(c.architecture, Architecture::Qwen3Moe);
   EXPECT_TRUE(c.qk_norm);
   EXPECT_FALSE(c.qkv_bias);
-  EXPECT_FALSE(c.tie_word_embeddings);
   EXPECT_EQ(c.head_dim, 32);
   EXPECT_EQ(c.moe.num_experts, 8);
   EXPECT_EQ(c.moe.experts_per_token, 2);
@@ -157,7 +151,6 @@ TEST(Architecture, MixtralTinyConfig) {
   const ModelConfig c = load_model_config(test::shared_path("models/moe-tiny-mixtral"));
   EXPECT_EQ(c.architecture, Architecture::Mixtral);
   EXPECT_EQ(c.head_dim, 32);  // hidden 128 / 4 heads; Mixtral configs have no head_dim
-  EXPECT_FALSE(c.tie_word_embeddings);
   EXPECT_EQ(c.moe.num_experts, 8);
   EXPECT_EQ(c.moe.expert_intermediate_size, 192);
   EXPECT_TRUE(c.moe.normalize_top_k);
@@ -198,6 +191,40 @@ TEST(Architecture, OtherMixtureOfExpertsAndUnknownTypesAreRejectedClearly) {
   const std::string message = error_of(minimal("gpt2"));
   EXPECT_NE(message.find("\"gpt2\" is not supported"), std::string::npos) << message;
   EXPECT_NE(message.find("qwen3"), std::string::npos) << message;  // lists what is supported
+}
+
+TEST(Architecture, SlidingWindowIsActiveOnlyWhereTransformersAppliesIt) {
+  auto with = [](const std::string& type, Json extra) {
+    Json c = minimal(type);
+    for (const auto& [k, v] : extra.items()) c[k] = v;
+    if (type == "qwen3") c["head_dim"] = 16;
+    return parse_model_config(c, "x").sliding_window;
+  };
+  EXPECT_EQ(with("mistral", {{"sliding_window", 4096}}), 4096);
+  EXPECT_EQ(with("mistral", {{"sliding_window", nullptr}}), std::nullopt);  // Mistral v0.2+
+  EXPECT_EQ(with("mistral", Json::object()), std::nullopt);
+  EXPECT_EQ(with("llama", {{"sliding_window", 4096}}), std::nullopt);  // Llama has no window
+  // Qwen2/Qwen3: only with use_sliding_window, and only if a layer is at or past max_window_layers.
+  EXPECT_EQ(with("qwen2", {{"sliding_window", 4096}, {"use_sliding_window", false}}), std::nullopt);
+  EXPECT_EQ(with("qwen2", {{"sliding_window", 4096}, {"use_sliding_window", true}, {"max_window_layers", 2}}),
+            std::nullopt);  // 2 layers, all below max_window_layers
+  EXPECT_EQ(with("qwen2", {{"sliding_window", 4096}, {"use_sliding_window", true}, {"max_window_layers", 1}}), 4096);
+  EXPECT_EQ(with("qwen3", {{"sliding_window", 512}, {"use_sliding_window", true}, {"max_window_layers", 0}}), 512);
+  EXPECT_NE(error_of([] {
+              Json c = minimal("mistral");
+              c["sliding_window"] = -1;
+              return c;
+            }()).find("sliding_window"),
+            std::string::npos);
+}
+
+TEST(Architecture, SizesBeyondAnyRealModelAreRefusedNotWrapped) {
+  for (const Json value : {Json(1ULL << 41), Json(18446744073709551615ULL), Json(9223372036854775807LL)}) {
+    Json c = minimal("llama");
+    c["num_hidden_layers"] = value;
+    EXPECT_NE(error_of(c).find("num_hidden_layers"), std::string::npos) << value.dump();
+  }
+  EXPECT_EQ(last_layer_prefix(parse_model_config(minimal("llama"), "x")), "model.layers.1.");
 }
 
 }  // namespace

@@ -41,6 +41,35 @@ TEST(MlxNaming, TiedEmbeddingsFollowMlxLmDefaults) {
   EXPECT_THROW(ties_word_embeddings(J{{"model_type", "qwen2"}, {"tie_word_embeddings", "yes"}}), Error);
 }
 
+TEST(MlxNaming, OutputHeadIsOneRuleOfConfigAndCheckpoint) {
+  using J = nlohmann::ordered_json;
+  // Stated: the config decides; a stray head of a tied model is dropped.
+  EXPECT_TRUE(decide_output_head(J{{"model_type", "llama"}, {"tie_word_embeddings", true}}, true, "c").tied);
+  EXPECT_TRUE(decide_output_head(J{{"model_type", "llama"}, {"tie_word_embeddings", true}}, false, "c").warning.empty());
+  EXPECT_FALSE(decide_output_head(J{{"model_type", "llama"}, {"tie_word_embeddings", false}}, true, "c").tied);
+  try {
+    decide_output_head(J{{"model_type", "qwen3"}, {"tie_word_embeddings", false}}, false, "c");
+    ADD_FAILURE() << "untied without an lm_head must be refused";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("lm_head.weight"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(decide_output_head(J{{"model_type", "llama"}, {"tie_word_embeddings", 1}}, true, "c"), Error);
+  // Not stated: the checkpoint decides. A distinct head is kept, with a warning where the
+  // family's default would have tied (Llama in mlx_lm) or there is none (Qwen3).
+  for (const char* type : {"llama", "qwen2", "qwen3", "mistral"}) {
+    const auto kept = decide_output_head(J{{"model_type", type}}, true, "c");
+    EXPECT_FALSE(kept.tied) << type;
+    EXPECT_NE(kept.warning.find("lm_head.weight"), std::string::npos) << type;
+    const auto none = decide_output_head(J{{"model_type", type}}, false, "c");
+    EXPECT_TRUE(none.tied) << type;
+    EXPECT_TRUE(none.warning.empty()) << type;
+  }
+  // The sparse families are untied by default: a head there is expected, no warning.
+  const auto mixtral = decide_output_head(J{{"model_type", "mixtral"}}, true, "c");
+  EXPECT_FALSE(mixtral.tied);
+  EXPECT_TRUE(mixtral.warning.empty());
+}
+
 TEST(MlxNaming, DroppedTensors) {
   EXPECT_TRUE(is_dropped("model.layers.0.self_attn.rotary_emb.inv_freq", false));
   EXPECT_TRUE(is_dropped("lm_head.weight", true));

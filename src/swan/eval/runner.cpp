@@ -11,6 +11,7 @@
 #include "swan/core/error.h"
 #include "swan/core/progress.h"
 #include "swan/eval/base_logits_file.h"
+#include "swan/io/atomic_file.h"
 #include "swan/eval/eval_text.h"
 #include "swan/eval/evaluation.h"
 #include "swan/inference/model.h"
@@ -43,6 +44,15 @@ void check_token_ids(const std::vector<std::int32_t>& tokens, std::size_t vocab_
   }
 }
 
+// Full attention equals the model's sliding-window attention only within the window.
+void check_context(const ChunkPlan& plan, const inference::Model& model, const std::filesystem::path& model_dir) {
+  const auto& window = model.config().sliding_window;
+  if (window && plan.ctx > static_cast<std::size_t>(*window))
+    fail("--ctx {} is longer than the sliding_window of {} ({} tokens): swan computes full attention, which "
+         "equals the model's windowed attention only within the window; use --ctx {} or less",
+         plan.ctx, model_dir.string(), *window, *window);
+}
+
 ForwardFn forward_of(const inference::Model& model) {
   return [&model](std::span<const std::int32_t> tokens) { return model.forward(tokens); };
 }
@@ -61,6 +71,7 @@ PerplexityReport run_perplexity(const std::filesystem::path& model_dir, const st
   const EvalTokens tokens = tokenize_eval_text(*tokenizer, text);
   const ChunkPlan plan = plan_chunks(tokens.tokens.size(), settings.ctx.value_or(kDefaultContext), settings.chunks);
   const auto model = inference::Model::load(model_dir);
+  check_context(plan, model, model_dir);
   check_token_ids(tokens.tokens, model.vocab_size(), model_dir);
 
   Progress progress("ppl", plan.tokens_covered(), "tokens", settings.progress);
@@ -81,6 +92,12 @@ KldReport run_kl_divergence(const KldRun& run, const RunSettings& settings) {
   if (!run.base_dir && !run.base_logits) fail("KL-divergence needs a BASE model directory or --base-logits FILE");
   if (run.save_base && run.base_logits) {
     fail("--save-base and --base-logits exclude each other: save while running the base, reuse afterwards");
+  }
+  if (run.save_base) {
+    std::vector<std::filesystem::path> inputs{run.text_path, run.model_dir};
+    if (run.base_dir) inputs.push_back(*run.base_dir);
+    if (settings.tokenizer_dir) inputs.push_back(*settings.tokenizer_dir);
+    require_output_apart_from_inputs(*run.save_base, inputs, "--save-base's log-probabilities");
   }
   const std::string text = read_eval_text(run.text_path);
 
@@ -119,6 +136,7 @@ KldReport run_kl_divergence(const KldRun& run, const RunSettings& settings) {
   const ChunkPlan plan = plan_chunks(tokens.tokens.size(), ctx.value_or(kDefaultContext), chunks);
 
   const auto model = inference::Model::load(run.model_dir);
+  check_context(plan, model, run.model_dir);
   check_token_ids(tokens.tokens, model.vocab_size(), run.model_dir);
   const BaseLogitsHeader header = make_base_logits_header(tokens.tokens, plan, model.vocab_size(), tokens.bos.value_or(-1));
 
@@ -133,6 +151,7 @@ KldReport run_kl_divergence(const KldRun& run, const RunSettings& settings) {
     base_source = base_from_file(*reader);
   } else {
     base.emplace(inference::Model::load(*run.base_dir));
+    check_context(plan, *base, *run.base_dir);
     if (base->vocab_size() != model.vocab_size()) {
       fail("{} has a vocabulary of {} tokens and {} of {}: KL-divergence needs the same vocabulary",
            run.base_dir->string(), base->vocab_size(), run.model_dir.string(), model.vocab_size());

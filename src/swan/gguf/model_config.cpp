@@ -64,8 +64,6 @@ model::ModelConfig gguf_model_config(const GgufFile& file) {
   const TensorRecord* embedding = file.find("token_embd.weight");
   if (embedding == nullptr || embedding->ne.size() != 2) fail("{}: token_embd.weight is missing or not 2-D", label);
   c.vocab_size = static_cast<std::int64_t>(embedding->ne[1]);
-  c.tie_word_embeddings = file.find("output.weight") == nullptr;
-  c.tie_word_embeddings_explicit = true;
   c.qkv_bias = file.find("blk.0.attn_q.bias") != nullptr;
   c.o_bias = file.find("blk.0.attn_output.bias") != nullptr;
   c.mlp_bias = file.find("blk.0.ffn_gate.bias") != nullptr;

@@ -10,9 +10,11 @@
 #include <memory>
 
 #include "swan/core/error.h"
+#include "swan/io/atomic_file.h"
 #include "swan/gguf/tokenizer_metadata.h"
 #include "swan/gguf/writer.h"
 #include "swan/model/gguf_naming.h"
+#include "swan/model/mlx_naming.h"
 #include "swan/quant/ggml_quantize.h"
 #include "swan/quant/row_bands.h"
 
@@ -30,9 +32,9 @@ bool file_order(const PlannedTensor& a, const PlannedTensor& b) {
   return a.name < b.name;
 }
 
-bool writes_output_matrix(const ModelDirectory& source, const model::ModelConfig& config) {
-  return source.find("lm_head.weight") != nullptr &&
-         (!config.tie_word_embeddings || !config.tie_word_embeddings_explicit);
+// The output head rule every reader of a checkpoint follows (model::decide_output_head).
+bool writes_output_matrix(const ModelDirectory& source, const model::ModelConfig&) {
+  return !model::decide_output_head(source).tied;
 }
 
 // Llama 3.1+ "llama3" rope scaling as the per-pair frequency divisors llama.cpp reads from
@@ -225,7 +227,16 @@ quant::Buffer<std::byte> encode_tensor(const ModelDirectory& source, const model
 }  // namespace
 
 GgufWriteResult write_gguf_model(const ModelDirectory& source, const fs::path& out_file, const GgufWriteOptions& options) {
+  const fs::path inputs[] = {source.path()};
+  require_output_apart_from_inputs(out_file, inputs, "the GGUF file");
   const model::ModelConfig config = model::parse_model_config(source.config(), (source.path() / "config.json").string());
+  // block_count is written from num_hidden_layers: it must be the layers the files hold.
+  const std::string last_layer = model::last_layer_prefix(config);
+  if (std::none_of(source.tensors().begin(), source.tensors().end(),
+                   [&](const ModelTensor& t) { return t.name().starts_with(last_layer); }))
+    fail("{}: config.json says num_hidden_layers {}, but the checkpoint has no \"{}*\" tensors; fix "
+         "num_hidden_layers",
+         source.path().string(), config.num_hidden_layers, last_layer);
   GgufWriteResult result;
   result.tensors = plan_gguf_tensors(source, config, options.choice);
   std::uint64_t parameters = 0;

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "swan/core/error.h"
+#include "swan/io/input_file.h"
 #include "swan/io/model_directory.h"
 #include "swan/tokenizer/json_file.h"
 
@@ -126,6 +127,7 @@ std::vector<Scalar> bpe_merges(const nlohmann::json& tokenizer, const std::strin
 
 Vocabulary sentencepiece_vocabulary(const fs::path& model_file, const std::optional<nlohmann::json>& tokenizer_config,
                                     std::size_t rows) {
+  require_regular_file(model_file, "SentencePiece tokenizer.model");
   sentencepiece::SentencePieceProcessor processor;
   const auto status = processor.Load(model_file.string());
   if (!status.ok()) fail("cannot load the SentencePiece model {}: {}", model_file.string(), status.ToString());
@@ -263,8 +265,7 @@ void add_tokenizer_metadata(Metadata& metadata, const fs::path& dir, const model
   if (tokenizer_config && tokenizer_config->contains("chat_template") && (*tokenizer_config)["chat_template"].is_string())
     chat_template = (*tokenizer_config)["chat_template"].get<std::string>();
   else if (fs::exists(dir / "chat_template.jinja")) {
-    std::ifstream in(dir / "chat_template.jinja", std::ios::binary);
-    chat_template = std::string(std::istreambuf_iterator<char>(in), {});
+    chat_template = read_regular_file(dir / "chat_template.jinja", "chat template", std::uint64_t{16} << 20);
   }
   if (chat_template) metadata.set("tokenizer.chat_template", Value::string(*chat_template));
 }

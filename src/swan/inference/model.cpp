@@ -52,7 +52,7 @@ Model Model::load(const std::filesystem::path& directory) {
     fail("{}: no config.json; inference needs the model's config.json next to its weights", directory.string());
   const std::string label = (directory / "config.json").string();
   model.config_ = model::parse_model_config(model.directory_->config(), label);
-  const QuantizationConfig quantization = parse_quantization_config(model.directory_->config(), label);
+  const auto quantization = model::require_mlx_quantization_config(model.directory_->config(), label);
   model.weights_ = locate_model_weights(*model.directory_, model.config_, quantization);
   model.inverse_frequencies_ = rope_inverse_frequencies(static_cast<std::size_t>(model.config_.head_dim),
                                                         model.config_.rope_theta, model.config_.rope_scaling);
@@ -80,6 +80,11 @@ std::vector<float> Model::forward(std::span<const std::int32_t> tokens, KvCache*
     if (tokens[t] < 0 || static_cast<std::size_t>(tokens[t]) >= vocab_size())
       fail("token id {} at position {} is outside the model's vocabulary [0, {})", tokens[t], t, vocab_size());
   if (n == 0) return {};
+  const std::size_t positions = (cache ? cache->position() : 0) + n;
+  if (config_.sliding_window && positions > static_cast<std::size_t>(*config_.sliding_window))
+    fail("a sequence of {} tokens is longer than the model's sliding_window of {} tokens: swan computes full "
+         "attention, which matches windowed attention only up to the window; use at most {} tokens",
+         positions, *config_.sliding_window, *config_.sliding_window);
 
   const SingleThreadedBlas single_threaded_blas;
   std::vector<float> x(n * hidden);  // the residual stream

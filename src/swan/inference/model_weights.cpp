@@ -3,7 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "swan/core/error.h"
+#include "swan/model/mlx_naming.h"
 
 namespace swan::inference {
 namespace {
@@ -12,7 +15,7 @@ std::string shape_string(const std::vector<std::int64_t>& shape) { return fmt::f
 
 class Locator {
  public:
-  Locator(const ModelDirectory& directory, const QuantizationConfig& quantization)
+  Locator(const ModelDirectory& directory, const model::MlxQuantizationConfig& quantization)
       : directory_(directory), quantization_(quantization) {}
 
   bool has(const std::string& name) const { return directory_.find(name) != nullptr; }
@@ -124,7 +127,7 @@ class Locator {
 
  private:
   const ModelDirectory& directory_;
-  const QuantizationConfig& quantization_;
+  const model::MlxQuantizationConfig& quantization_;
 };
 
 // Mixtral's per-expert projections are w1 (gate), w3 (up), w2 (down); the Qwen MoEs use the
@@ -182,7 +185,7 @@ std::size_t ModelWeights::stored_bytes() const {
 }
 
 ModelWeights locate_model_weights(const ModelDirectory& directory, const model::ModelConfig& config,
-                                  const QuantizationConfig& quantization) {
+                                  const model::MlxQuantizationConfig& quantization) {
   const Locator locate(directory, quantization);
   const auto hidden = static_cast<std::size_t>(config.hidden_size);
   const auto inter = static_cast<std::size_t>(config.intermediate_size);
@@ -192,12 +195,18 @@ ModelWeights locate_model_weights(const ModelDirectory& directory, const model::
 
   ModelWeights weights;
   weights.embed_tokens = locate.matrix("model.embed_tokens", static_cast<std::size_t>(config.vocab_size), hidden);
-  // mlx_lm never writes lm_head for a tied model. A checkpoint that has one while config.json
-  // does not say "tied" (transformers' Llama default is untied) gets its own head.
-  const bool untied = !config.tie_word_embeddings || (!config.tie_word_embeddings_explicit && locate.has("lm_head.weight"));
-  if (untied) weights.lm_head = locate.matrix("lm_head", static_cast<std::size_t>(config.vocab_size), hidden);
+  // The rule convert and the GGUF writer follow too (model::decide_output_head).
+  if (!model::decide_output_head(directory).tied) weights.lm_head = locate.matrix("lm_head", static_cast<std::size_t>(config.vocab_size), hidden);
   weights.final_norm = locate.vector("model.norm.weight", hidden);
 
+  // num_hidden_layers comes from an untrusted file: the checkpoint must hold its last layer
+  // before anything is sized by it.
+  const std::string last_layer = model::last_layer_prefix(config);
+  if (std::none_of(directory.tensors().begin(), directory.tensors().end(),
+                   [&](const ModelTensor& t) { return t.name().starts_with(last_layer); }))
+    fail("{}: config.json says num_hidden_layers {}, but the checkpoint has no \"{}*\" tensors; fix "
+         "num_hidden_layers",
+         directory.path().string(), config.num_hidden_layers, last_layer);
   weights.layers.resize(static_cast<std::size_t>(config.num_hidden_layers));
   for (std::size_t i = 0; i < weights.layers.size(); ++i) {
     DecoderLayerWeights& layer = weights.layers[i];

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "swan/inference/moe.h"
-#include "swan/inference/quantization_config.h"
+#include "swan/model/mlx_quantization_config.h"
 #include "swan/inference/weight_matrix.h"
 #include "swan/io/model_directory.h"
 #include "swan/model/architecture.h"
@@ -41,6 +41,6 @@ struct ModelWeights {
 // config, quantization parameters against config.json. Throws swan::Error naming the tensor.
 // The returned views point into `directory`, which must outlive them.
 ModelWeights locate_model_weights(const ModelDirectory& directory, const model::ModelConfig& config,
-                                  const QuantizationConfig& quantization);
+                                  const model::MlxQuantizationConfig& quantization);
 
 }  // namespace swan::inference

@@ -5,6 +5,7 @@
 #include <system_error>
 
 #include "swan/core/error.h"
+#include "swan/io/input_file.h"
 
 namespace swan {
 namespace fs = std::filesystem;
@@ -52,20 +53,7 @@ nlohmann::json parse_unordered_json(std::string_view text, std::string_view wher
 }
 
 std::string read_json_text(const fs::path& path, const JsonLimits& limits) {
-  std::error_code ec;
-  const auto status = fs::status(path, ec);
-  if (ec || !fs::exists(status)) fail("cannot open {}: check that the file exists and is readable", path.string());
-  if (!fs::is_regular_file(status))
-    fail("{} is not a regular file (a FIFO, device or directory); give swan the JSON file itself", path.string());
-  const auto size = fs::file_size(path, ec);
-  if (ec) fail("cannot read {}: {}", path.string(), ec.message());
-  if (size > limits.max_bytes)
-    fail("{} is {} bytes, more than swan's limit of {} bytes for a JSON file", path.string(), size, limits.max_bytes);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot open {}: check that the file is readable", path.string());
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) fail("cannot read {}", path.string());
-  return text;
+  return read_regular_file(path, "JSON file", limits.max_bytes);
 }
 
 nlohmann::ordered_json read_json_file(const fs::path& path) { return parse_json(read_json_text(path), path.string()); }

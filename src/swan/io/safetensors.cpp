@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "swan/core/error.h"
+#include "swan/io/json_excerpt.h"
 #include "swan/io/json_reader.h"
 
 namespace swan {
@@ -22,7 +23,7 @@ std::uint64_t read_u64_le(const std::byte* p) {
 // Strict JSON array of non-negative integers that fit in int64.
 std::vector<std::uint64_t> read_unsigned_array(const nlohmann::ordered_json& value, const std::string& label,
                                                const std::string& tensor, const char* field) {
-  if (!value.is_array()) fail("{}: tensor '{}': \"{}\" must be an array of integers", label, tensor, field);
+  if (!value.is_array()) fail("{}: tensor {}: \"{}\" must be an array of integers", label, text_excerpt(tensor), field);
   std::vector<std::uint64_t> out;
   out.reserve(value.size());
   for (const auto& element : value) {
@@ -31,8 +32,8 @@ std::vector<std::uint64_t> read_unsigned_array(const nlohmann::ordered_json& val
     } else if (element.is_number_integer() && element.get<std::int64_t>() >= 0) {
       out.push_back(static_cast<std::uint64_t>(element.get<std::int64_t>()));
     } else {
-      fail("{}: tensor '{}': \"{}\" must contain non-negative integers, found {}", label, tensor, field,
-           element.dump());
+      fail("{}: tensor {}: \"{}\" must contain non-negative integers, found {}", label, text_excerpt(tensor), field,
+           json_excerpt(element));
     }
   }
   return out;
@@ -40,42 +41,42 @@ std::vector<std::uint64_t> read_unsigned_array(const nlohmann::ordered_json& val
 
 TensorInfo parse_tensor_entry(const std::string& name, const nlohmann::ordered_json& entry,
                               std::uint64_t data_size, const std::string& label) {
-  if (!entry.is_object()) fail("{}: tensor '{}': entry must be a JSON object", label, name);
+  if (!entry.is_object()) fail("{}: tensor {}: entry must be a JSON object", label, text_excerpt(name));
   for (const char* key : {"dtype", "shape", "data_offsets"})
-    if (!entry.contains(key)) fail("{}: tensor '{}': missing \"{}\"", label, name, key);
-  if (!entry["dtype"].is_string()) fail("{}: tensor '{}': \"dtype\" must be a string", label, name);
+    if (!entry.contains(key)) fail("{}: tensor {}: missing \"{}\"", label, text_excerpt(name), key);
+  if (!entry["dtype"].is_string()) fail("{}: tensor {}: \"dtype\" must be a string", label, text_excerpt(name));
   const std::string dtype_text = entry["dtype"].get<std::string>();
   const auto dtype = parse_dtype(dtype_text);
-  if (!dtype) fail("{}: tensor '{}': unknown dtype \"{}\"", label, name, dtype_text);
+  if (!dtype) fail("{}: tensor {}: unknown dtype {}", label, text_excerpt(name), text_excerpt(dtype_text));
 
   TensorInfo info;
   info.name = name;
   info.dtype = *dtype;
   std::uint64_t elements = 1;
-  for (std::uint64_t dim : read_unsigned_array(entry["shape"], label, name, "shape")) {
+  for (std::uint64_t dim : read_unsigned_array(entry["shape"], label, text_excerpt(name), "shape")) {
     if (dim > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) ||
         (dim != 0 && elements > std::numeric_limits<std::uint64_t>::max() / dim))
-      fail("{}: tensor '{}': shape element count overflows", label, name);
+      fail("{}: tensor {}: shape element count overflows", label, text_excerpt(name));
     elements *= dim;
     info.shape.push_back(static_cast<std::int64_t>(dim));
   }
   const std::uint64_t element_size = dtype_size(*dtype);
   if (elements > std::numeric_limits<std::uint64_t>::max() / element_size)
-    fail("{}: tensor '{}': byte size overflows", label, name);
+    fail("{}: tensor {}: byte size overflows", label, text_excerpt(name));
 
-  const auto offsets = read_unsigned_array(entry["data_offsets"], label, name, "data_offsets");
-  if (offsets.size() != 2) fail("{}: tensor '{}': \"data_offsets\" must have exactly 2 entries", label, name);
+  const auto offsets = read_unsigned_array(entry["data_offsets"], label, text_excerpt(name), "data_offsets");
+  if (offsets.size() != 2) fail("{}: tensor {}: \"data_offsets\" must have exactly 2 entries", label, text_excerpt(name));
   const std::uint64_t begin = offsets[0], end = offsets[1];
-  if (begin > end) fail("{}: tensor '{}': data_offsets begin {} > end {}", label, name, begin, end);
+  if (begin > end) fail("{}: tensor {}: data_offsets begin {} > end {}", label, text_excerpt(name), begin, end);
   if (end > data_size)
-    fail("{}: tensor '{}': data_offsets end {} lies beyond the data region ({} bytes); the file may be truncated",
-         label, name, end, data_size);
+    fail("{}: tensor {}: data_offsets end {} lies beyond the data region ({} bytes); the file may be truncated",
+         label, text_excerpt(name), end, data_size);
   if (end - begin != elements * element_size)
-    fail("{}: tensor '{}': data_offsets span {} bytes but shape {} of {} needs {}", label, name, end - begin,
-         entry["shape"].dump(), dtype_text, elements * element_size);
+    fail("{}: tensor {}: data_offsets span {} bytes but shape {} of {} needs {}", label, text_excerpt(name), end - begin,
+         json_excerpt(entry["shape"]), dtype_text, elements * element_size);
   for (const auto& key : entry.items())
     if (key.key() != "dtype" && key.key() != "shape" && key.key() != "data_offsets")
-      fail("{}: tensor '{}': unexpected key \"{}\"", label, name, key.key());
+      fail("{}: tensor {}: unexpected key {}", label, text_excerpt(name), text_excerpt(key.key()));
   info.data_begin = begin;
   info.nbytes = end - begin;
   return info;
@@ -136,7 +137,7 @@ SafetensorsHeader parse_safetensors_header(std::span<const std::byte> file_bytes
   for (std::size_t i = 1; i < by_offset.size(); ++i) {
     const TensorInfo& previous = *by_offset[i - 1];
     if (previous.data_begin + previous.nbytes > by_offset[i]->data_begin)
-      fail("{}: tensors '{}' and '{}' overlap in the data region", label, previous.name, by_offset[i]->name);
+      fail("{}: tensors {} and {} overlap in the data region", label, text_excerpt(previous.name), text_excerpt(by_offset[i]->name));
   }
   return result;
 }
@@ -161,7 +162,7 @@ std::span<const std::byte> SafetensorsFile::data(const TensorInfo& tensor) const
 
 void SafetensorsFile::read_float(const TensorInfo& tensor, std::span<float> out) const {
   if (!is_float_weight_dtype(tensor.dtype))
-    fail("{}: tensor '{}' has dtype {}; only F32, F16 and BF16 can be read as numbers", path().string(),
+    fail("{}: tensor {} has dtype {}; only F32, F16 and BF16 can be read as numbers", path().string(),
          tensor.name, dtype_name(tensor.dtype));
   SWAN_CHECK(out.size() == static_cast<std::size_t>(tensor.num_elements()), "buffer size for {}", tensor.name);
   convert_to_float(tensor.dtype, data(tensor), out);

@@ -14,7 +14,7 @@ namespace swan::mlx {
 BudgetSpace budget_space(const ModelDirectory& source, std::optional<DType> dtype_override) {
   BudgetSpace space;
   space.targets = quantizable_targets(source);
-  space.tied = model::ties_word_embeddings(source.config());
+  space.tied = model::decide_output_head(source).tied;
   const auto plan = plan::float_plan(space.targets);
   const MlxLayout layout = build_layout(source, plan, dtype_override);
   const SizeSummary summary = summarize(layout, plan);

@@ -12,11 +12,14 @@
 #include <set>
 
 #include "swan/core/error.h"
+#include "swan/io/json_excerpt.h"
+#include "swan/io/json_reader.h"
 #include "swan/io/model_directory.h"
 #include "swan/io/safetensors.h"
 #include "swan/model/architecture.h"
 #include "swan/model/mlx_lm_parameters.h"
 #include "swan/model/mlx_naming.h"
+#include "swan/model/mlx_quantization_config.h"
 #include "swan/plan/quant_plan.h"
 
 namespace swan::mlx {
@@ -36,32 +39,6 @@ std::int64_t product(const std::vector<std::int64_t>& shape) {
 }
 
 std::string shape_text(const std::vector<std::int64_t>& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
-
-bool valid_bits(int b) { return b == 2 || b == 3 || b == 4 || b == 5 || b == 6 || b == 8; }
-
-// A JSON integer that fits an int, or nullopt (not an integer, or out of range): 2^32 + 4
-// must not read as 4 the way json::get<int>() truncates it.
-std::optional<int> json_int(const nlohmann::ordered_json& value) {
-  if (value.is_number_unsigned()) {
-    const auto v = value.get<std::uint64_t>();
-    if (v <= static_cast<std::uint64_t>(std::numeric_limits<int>::max())) return static_cast<int>(v);
-    return std::nullopt;
-  }
-  if (value.is_number_integer()) {
-    const auto v = value.get<std::int64_t>();
-    if (v >= std::numeric_limits<int>::min() && v <= std::numeric_limits<int>::max()) return static_cast<int>(v);
-  }
-  return std::nullopt;
-}
-bool valid_group(int g) { return g == 32 || g == 64 || g == 128; }
-
-// The quantization settings a module gets at load time.
-struct ModuleQuant {
-  int bits = 4;
-  int group_size = 64;
-  std::string mode = "affine";
-  bool from_override = false;
-};
 
 class Inspector {
  public:
@@ -101,9 +78,28 @@ class Inspector {
     }
     if (config_) {
       try {
-        model_config_ = model::parse_model_config(*config_, (dir / "config.json").string());
-      } catch (const Error&) {
-        // Unsupported architecture: name and shape checks against mlx_lm's model are skipped.
+        model_config_ = model::parse_model_config(*config_, "config.json");
+      } catch (const Error& e) {
+        // A model_type swan does not know may still load in mlx_lm: say what is not checked.
+        // A known one whose values do not parse is what mlx_lm's model construction refuses.
+        const auto type = config_->find("model_type");
+        if (type != config_->end() && type->is_string() &&
+            !model::known_architecture(type->get_ref<const std::string&>()))
+          r_.warnings.push_back(fmt::format("model_type {} is not one swan knows: the tensors' names and shapes are "
+                                            "not checked against mlx_lm's model",
+                                            text_excerpt(type->get_ref<const std::string&>())));
+        else
+          config_problem_ = fmt::format("{}; mlx_lm cannot build the model from it", e.what());
+      }
+      if (model_config_) {
+        const std::string last_layer = model::last_layer_prefix(*model_config_);
+        const auto it = tensors_.lower_bound(last_layer);
+        if (it == tensors_.end() || !it->first.starts_with(last_layer)) {
+          config_problem_ = fmt::format("config.json says num_hidden_layers {}, but the weights have no \"{}*\" "
+                                        "tensors; mlx_lm cannot build the model",
+                                        model_config_->num_hidden_layers, last_layer);
+          model_config_.reset();
+        }
       }
       if (model_config_) {
         try {
@@ -135,53 +131,12 @@ class Inspector {
 
   void violation(std::string text) { r_.violations.push_back(std::move(text)); }
 
-  // Reads the global settings and validates every override entry.
+  // The one reading of config.json's quantization entry (model/mlx_quantization_config.h);
+  // each of its problems is a violation.
   void read_quantization() {
-    const nlohmann::ordered_json* q = nullptr;
-    if (config_ && config_->contains("quantization")) q = &(*config_)["quantization"];
-    if (q == nullptr) return;
-    if (!q->is_object()) {
-      violation("config.json: \"quantization\" must be an object");
-      return;
-    }
-    has_quantization_ = true;
-    const auto bits = q->contains("bits") ? json_int((*q)["bits"]) : std::nullopt;
-    if (bits) global_.bits = *bits;
-    else violation("config.json: quantization.bits is missing or not an integer in range");
-    const auto group_size = q->contains("group_size") ? json_int((*q)["group_size"]) : std::nullopt;
-    if (group_size) global_.group_size = *group_size;
-    else violation("config.json: quantization.group_size is missing or not an integer in range");
-    if (q->contains("mode") && (*q)["mode"].is_string()) global_.mode = (*q)["mode"].get<std::string>();
-    if (global_.mode != "affine")
-      violation(fmt::format("config.json: quantization mode '{}' is not checked by swan (affine only)", global_.mode));
-    if (!valid_bits(global_.bits)) violation(fmt::format("config.json: quantization.bits {} is not supported", global_.bits));
-    if (!valid_group(global_.group_size))
-      violation(fmt::format("config.json: quantization.group_size {} is not supported", global_.group_size));
-    for (const auto& [key, value] : q->items()) {
-      if (key == "bits" || key == "group_size" || key == "mode") continue;
-      if (value.is_boolean()) {
-        overrides_[key] = value.get<bool>() ? std::optional<ModuleQuant>(global_) : std::nullopt;
-        continue;
-      }
-      if (!value.is_object()) {
-        violation(fmt::format("config.json: quantization override '{}' must be an object or a boolean", key));
-        continue;
-      }
-      // Missing keys take the layer defaults (64, 4, affine), not the globals.
-      ModuleQuant m{4, 64, "affine", true};
-      for (const auto& [k, v] : value.items()) {
-        if (k == "bits" && json_int(v)) m.bits = *json_int(v);
-        else if (k == "group_size" && (json_int(v) || v.is_null())) m.group_size = v.is_null() ? 64 : *json_int(v);
-        else if (k == "mode" && v.is_string()) m.mode = v.get<std::string>();
-        else if (k == "quantize_input") continue;
-        else violation(fmt::format("config.json: quantization override '{}' has an invalid entry \"{}\": {} "
-                                   "(mlx_lm accepts group_size, bits, mode)", key, k, v.dump()));
-      }
-      if (!valid_bits(m.bits) || !valid_group(m.group_size) || m.mode != "affine")
-        violation(fmt::format("config.json: quantization override '{}' asks for {}-bit g{} {}, which swan cannot "
-                              "check or MLX does not support", key, m.bits, m.group_size, m.mode));
-      overrides_[key] = m;
-    }
+    if (!config_) return;
+    quantization_ = model::read_mlx_quantization_config(*config_, "config.json");
+    for (const auto& problem : quantization_.problems) violation(problem);
   }
 
   const Found* find(const std::string& name) const {
@@ -196,14 +151,16 @@ class Inspector {
     used.insert(module + ".scales");
     if (biases) used.insert(module + ".biases");
     if (weight) used.insert(module + ".weight");
-    ModuleQuant q = global_;
-    if (auto it = overrides_.find(module); it != overrides_.end()) {
-      if (!it->second) {
+    quant::AffineFormat q = quantization_.global;
+    const bool from_override = quantization_.has_override(module);
+    if (from_override) {
+      const auto& entry = quantization_.overrides.at(module);
+      if (!entry) {
         violation(fmt::format("'{}' is quantized (has .scales) but config.json marks it false (unquantized)", module));
         return;
       }
-      q = *it->second;
-    } else if (!has_quantization_) {
+      q = *entry;
+    } else if (!quantization_.present) {
       violation(fmt::format("'{}' is quantized (has .scales) but config.json has no \"quantization\" entry", module));
       return;
     }
@@ -229,17 +186,17 @@ class Inspector {
     s.group_size = q.group_size;
     s.bytes = weight->info->nbytes + scales->info->nbytes + biases->info->nbytes;
     // Unsupported settings were reported by read_quantization(); shapes cannot be read with them.
-    if (!valid_bits(q.bits) || !valid_group(q.group_size)) return;
+    if (!quant::is_supported(q)) return;
     const std::int64_t in = ws.back() * 32 / q.bits;
-    const std::string where = q.from_override ? "its override" : "the global setting (no override)";
+    const std::string where = from_override ? "its override" : "the global setting (no override)";
     if (ws.back() * 32 % q.bits != 0 || in != ss.back() * q.group_size) {
       violation(fmt::format("'{}': .weight {} and .scales {} do not fit {}-bit g{} from {}; {}", module, shape_text(ws),
                             shape_text(ss), q.bits, q.group_size, where,
-                            q.from_override ? "fix the override" : "a per-module override is missing"));
+                            from_override ? "fix the override" : "a per-module override is missing"));
     } else if (auto it = expected_.find(module + ".weight"); it != expected_.end() && it->second.back() != in) {
       violation(fmt::format("'{}': .weight {} read as {}-bit (from {}) gives input dim {}, the model has {}; {}", module,
                             shape_text(ws), q.bits, where, in, it->second.back(),
-                            q.from_override ? "fix the override" : "a per-module override is missing"));
+                            from_override ? "fix the override" : "a per-module override is missing"));
     } else if (it != expected_.end() && !std::equal(ws.begin(), ws.end() - 1, it->second.begin(), it->second.end() - 1)) {
       violation(fmt::format("'{}': .weight {} does not have the leading dimensions of mlx_lm's {}", module,
                             shape_text(ws), shape_text(it->second)));
@@ -251,6 +208,7 @@ class Inspector {
   }
 
   void check_mlx(const fs::path& dir) {
+    if (config_problem_) violation(*config_problem_);
     read_quantization();
     std::set<std::string> used;
     std::set<std::string> modules_with_scales;
@@ -291,8 +249,8 @@ class Inspector {
       if (param == "weight" && found.info->dtype == DType::U32)
         violation(fmt::format("'{}' is U32 (packed) but '{}.scales' is missing", name, module));
       if (param == "weight" && !modules_with_scales.contains(module)) {
-        auto it = overrides_.find(module);
-        if (it != overrides_.end() && it->second)
+        auto it = quantization_.overrides.find(module);
+        if (it != quantization_.overrides.end() && it->second)
           violation(fmt::format("config.json quantizes '{}' ({}-bit g{}) but its tensors are float (no .scales)", module,
                                 it->second->bits, it->second->group_size));
       }
@@ -363,21 +321,20 @@ class Inspector {
       if (!tensors_.contains(name)) r_.warnings.push_back(fmt::format("index weight_map lists missing tensor '{}'", name));
     const auto& meta = index.value("metadata", nlohmann::ordered_json::object());
     if (meta.contains("total_size") && meta["total_size"] != total)
-      r_.warnings.push_back(fmt::format("index total_size {} differs from the tensors' {} bytes", meta["total_size"].dump(), total));
+      r_.warnings.push_back(fmt::format("index total_size {} differs from the tensors' {} bytes", json_excerpt(meta["total_size"]), total));
     if (meta.contains("total_parameters") && meta["total_parameters"] != r_.summary.total_params)
       r_.warnings.push_back(fmt::format("index total_parameters {} differs from the {} logical parameters",
-                                        meta["total_parameters"].dump(), r_.summary.total_params));
+                                        json_excerpt(meta["total_parameters"]), r_.summary.total_params));
   }
 
   InspectReport& r_;
   std::optional<nlohmann::ordered_json> config_;
   std::optional<model::ModelConfig> model_config_;
+  std::optional<std::string> config_problem_;  // config.json of a known architecture that does not parse
   std::map<std::string, std::vector<std::int64_t>> expected_;  // mlx_lm's parameters: name -> logical shape
   std::vector<SafetensorsFile> shards_;
   std::map<std::string, Found> tensors_;
-  bool has_quantization_ = false;
-  ModuleQuant global_;
-  std::map<std::string, std::optional<ModuleQuant>> overrides_;  // nullopt: `false`
+  model::MlxQuantizationConfig quantization_;
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "swan/core/error.h"
+#include "swan/mlx/config_check.h"
 #include "swan/plan/builders.h"
 #include "swan/quant/affine.h"
 
@@ -51,7 +52,7 @@ std::optional<DType> conversion_dtype(const nlohmann::ordered_json& config, std:
 }
 
 std::vector<plan::PlanTarget> quantizable_targets(const ModelDirectory& source) {
-  const bool tied = model::ties_word_embeddings(source.config());
+  const bool tied = model::decide_output_head(source).tied;
   const auto sources = source_tensors(source);
   std::vector<plan::PlanTarget> targets;
   for (auto& p : model::mlx_parameters(sources, tied)) {
@@ -89,12 +90,14 @@ MlxLayout build_layout(const ModelDirectory& source, const plan::QuantPlan& plan
          source.path().string());
   MlxLayout layout;
   layout.model_type = config.value("model_type", std::string{});
-  layout.tied = model::ties_word_embeddings(config);
+  layout.tied = model::decide_output_head(source).tied;
   layout.model_dtype = conversion_dtype(config, dtype_override);
 
   const auto sources = source_tensors(source);
+  auto parameters = model::mlx_parameters(sources, layout.tied);
+  check_config_against_parameters(source, parameters, layout.tied);
   std::set<std::string> planned;
-  for (auto& p : model::mlx_parameters(sources, layout.tied)) {
+  for (auto& p : parameters) {
     if (model::parameter_name(p.name) == "scales")
       fail("tensor '{}': the input already holds quantized weights; convert from the float model", p.name);
     OutputParameter out;

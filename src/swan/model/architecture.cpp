@@ -5,6 +5,8 @@
 #include <string_view>
 
 #include "swan/core/error.h"
+#include "swan/io/json_excerpt.h"
+#include "swan/io/json_reader.h"
 #include "swan/io/model_directory.h"
 
 namespace swan::model {
@@ -17,9 +19,15 @@ bool has_value(const Json& config, const char* key) { return config.contains(key
 std::int64_t positive_int(const Json& config, const char* key, const std::string& label) {
   if (!has_value(config, key)) fail("{}: required key \"{}\" is missing; add it to config.json", label, key);
   const Json& value = config.at(key);
-  if (!value.is_number_integer()) fail("{}: \"{}\" must be an integer, got {}", label, key, value.dump());
+  if (!value.is_number_integer()) fail("{}: \"{}\" must be an integer, got {}", label, key, json_excerpt(value));
+  // Beyond 2^40 no dimension, count or id of a real model lies, and products of two such
+  // values still fit an int64: refusing here keeps every later size computation exact.
+  constexpr std::int64_t kLargest = std::int64_t{1} << 40;
+  if (value.is_number_unsigned() && value.get<std::uint64_t>() > static_cast<std::uint64_t>(kLargest))
+    fail("{}: \"{}\" is {}, beyond any real model (at most 2^40)", label, key, json_excerpt(value));
   const auto number = value.get<std::int64_t>();
   if (number <= 0) fail("{}: \"{}\" must be positive, got {}", label, key, number);
+  if (number > kLargest) fail("{}: \"{}\" is {}, beyond any real model (at most 2^40)", label, key, number);
   return number;
 }
 
@@ -29,7 +37,7 @@ std::int64_t positive_int_or(const Json& config, const char* key, std::int64_t f
 
 double positive_number(const Json& config, const char* key, const std::string& label) {
   const Json& value = config.at(key);
-  if (!value.is_number()) fail("{}: \"{}\" must be a number, got {}", label, key, value.dump());
+  if (!value.is_number()) fail("{}: \"{}\" must be a number, got {}", label, key, json_excerpt(value));
   const auto number = value.get<double>();
   if (!(number > 0.0)) fail("{}: \"{}\" must be positive, got {}", label, key, number);
   return number;
@@ -42,13 +50,13 @@ double positive_number_or(const Json& config, const char* key, double fallback, 
 bool boolean_or(const Json& config, const char* key, bool fallback, const std::string& label) {
   if (!has_value(config, key)) return fallback;
   const Json& value = config.at(key);
-  if (!value.is_boolean()) fail("{}: \"{}\" must be true or false, got {}", label, key, value.dump());
+  if (!value.is_boolean()) fail("{}: \"{}\" must be true or false, got {}", label, key, json_excerpt(value));
   return value.get<bool>();
 }
 
 std::optional<std::int64_t> token_id(const Json& value, const char* key, const std::string& label) {
   if (!value.is_number_integer() || value.get<std::int64_t>() < 0)
-    fail("{}: \"{}\" must be a non-negative token id, got {}", label, key, value.dump());
+    fail("{}: \"{}\" must be a non-negative token id, got {}", label, key, json_excerpt(value));
   return value.get<std::int64_t>();
 }
 
@@ -66,22 +74,18 @@ Architecture parse_architecture(const Json& config, const std::string& label, st
   if (!has_value(config, "model_type"))
     fail("{}: required key \"model_type\" is missing; swan needs it to pick the architecture", label);
   if (!config.at("model_type").is_string())
-    fail("{}: \"model_type\" must be a string, got {}", label, config.at("model_type").dump());
+    fail("{}: \"model_type\" must be a string, got {}", label, json_excerpt(config.at("model_type")));
   model_type = config.at("model_type").get<std::string>();
-  if (model_type == "qwen2_moe") return Architecture::Qwen2Moe;
-  if (model_type == "qwen3_moe") return Architecture::Qwen3Moe;
-  if (model_type == "mixtral") return Architecture::Mixtral;
-  if (is_mixture_of_experts(model_type, config))
-    fail("{}: model_type \"{}\" is a mixture-of-experts model swan cannot run; the supported ones are "
+  const auto known = known_architecture(model_type);
+  const bool sparse = known == Architecture::Qwen2Moe || known == Architecture::Qwen3Moe || known == Architecture::Mixtral;
+  if (!sparse && is_mixture_of_experts(model_type, config))
+    fail("{}: model_type {} is a mixture-of-experts model swan cannot run; the supported ones are "
          "qwen2_moe, qwen3_moe and mixtral (dense: llama, mistral, qwen2, qwen3)",
-         label, model_type);
-  if (model_type == "llama") return Architecture::Llama;
-  if (model_type == "mistral") return Architecture::Mistral;
-  if (model_type == "qwen2") return Architecture::Qwen2;
-  if (model_type == "qwen3") return Architecture::Qwen3;
-  fail("{}: model_type \"{}\" is not supported for inference (supported: llama, mistral, qwen2, qwen3, qwen2_moe, "
+         label, text_excerpt(model_type));
+  if (known) return *known;
+  fail("{}: model_type {} is not supported for inference (supported: llama, mistral, qwen2, qwen3, qwen2_moe, "
        "qwen3_moe, mixtral)", label,
-       model_type);
+       text_excerpt(model_type));
 }
 
 RopeScaling parse_rope_scaling(const Json& config, const std::string& label) {
@@ -89,7 +93,7 @@ RopeScaling parse_rope_scaling(const Json& config, const std::string& label) {
   if (!has_value(config, "rope_scaling")) return scaling;
   const Json& object = config.at("rope_scaling");
   const std::string where = label + ": rope_scaling";
-  if (!object.is_object()) fail("{} must be an object or null, got {}", where, object.dump());
+  if (!object.is_object()) fail("{} must be an object or null, got {}", where, json_excerpt(object));
   const char* type_key = has_value(object, "rope_type") ? "rope_type" : "type";
   if (!has_value(object, type_key)) fail("{} has no \"rope_type\" (or \"type\") key", where);
   if (!object.at(type_key).is_string()) fail("{}.{} must be a string", where, type_key);
@@ -122,7 +126,7 @@ std::optional<DType> parse_torch_dtype(const Json& config, const std::string& la
   const char* key = has_value(config, "torch_dtype") ? "torch_dtype" : "dtype";
   if (!has_value(config, key)) return std::nullopt;
   const Json& value = config.at(key);
-  if (!value.is_string()) fail("{}: \"{}\" must be a string, got {}", label, key, value.dump());
+  if (!value.is_string()) fail("{}: \"{}\" must be a string, got {}", label, key, json_excerpt(value));
   const auto name = value.get<std::string>();
   if (name == "float32") return DType::F32;
   if (name == "float16") return DType::F16;
@@ -151,7 +155,7 @@ MixtureOfExperts parse_mixture_of_experts(const Json& config, Architecture archi
       if (!layers.is_array()) fail("{}: \"mlp_only_layers\" must be a list of layer indices", label);
       for (const Json& layer : layers) {
         if (!layer.is_number_integer() || layer.get<std::int64_t>() < 0)
-          fail("{}: \"mlp_only_layers\" holds {}, expected non-negative layer indices", label, layer.dump());
+          fail("{}: \"mlp_only_layers\" holds {}, expected non-negative layer indices", label, json_excerpt(layer));
         moe.mlp_only_layers.push_back(layer.get<std::int64_t>());
       }
     }
@@ -164,7 +168,47 @@ MixtureOfExperts parse_mixture_of_experts(const Json& config, Architecture archi
   return moe;
 }
 
+std::optional<std::int64_t> active_sliding_window(const Json& config, const ModelConfig& model, const std::string& label) {
+  if (!has_value(config, "sliding_window")) return std::nullopt;
+  switch (model.architecture) {
+    case Architecture::Mistral:
+    case Architecture::Mixtral:
+      return positive_int(config, "sliding_window", label);  // null (v0.2 and later): full attention
+    case Architecture::Qwen2:
+    case Architecture::Qwen3:
+    case Architecture::Qwen2Moe:
+    case Architecture::Qwen3Moe: {
+      // transformers' Qwen2/Qwen3: layers from max_window_layers on use the window, only
+      // when use_sliding_window is true (it is false in the released checkpoints).
+      if (!boolean_or(config, "use_sliding_window", false, label)) return std::nullopt;
+      std::int64_t first_windowed = 28;  // transformers' default
+      if (has_value(config, "max_window_layers")) {
+        const Json& value = config.at("max_window_layers");
+        if (!value.is_number_integer() || value.get<std::int64_t>() < 0)
+          fail("{}: \"max_window_layers\" must be a non-negative integer, got {}", label, json_excerpt(value));
+        first_windowed = value.get<std::int64_t>();
+      }
+      if (first_windowed >= model.num_hidden_layers) return std::nullopt;
+      return positive_int(config, "sliding_window", label);
+    }
+    case Architecture::Llama:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+std::string last_layer_prefix(const ModelConfig& config) {
+  return "model.layers." + std::to_string(config.num_hidden_layers - 1) + ".";
+}
+
+std::optional<Architecture> known_architecture(std::string_view model_type) {
+  for (const auto architecture : {Architecture::Llama, Architecture::Mistral, Architecture::Qwen2, Architecture::Qwen3,
+                                  Architecture::Qwen2Moe, Architecture::Qwen3Moe, Architecture::Mixtral})
+    if (architecture_name(architecture) == model_type) return architecture;
+  return std::nullopt;
+}
 
 std::string_view architecture_name(Architecture architecture) {
   switch (architecture) {
@@ -191,6 +235,7 @@ ModelConfig parse_model_config(const nlohmann::ordered_json& config, const std::
   result.num_key_value_heads = positive_int_or(config, "num_key_value_heads", result.num_attention_heads, label);
   result.vocab_size = positive_int(config, "vocab_size", label);
   result.max_position_embeddings = positive_int_or(config, "max_position_embeddings", 0, label);
+  result.sliding_window = active_sliding_window(config, result, label);
 
   if (result.architecture == Architecture::Qwen3 || result.architecture == Architecture::Qwen3Moe) {
     // mlx_lm's qwen3 requires head_dim (transformers would silently default to 128).
@@ -213,13 +258,8 @@ ModelConfig parse_model_config(const nlohmann::ordered_json& config, const std::
   result.rope_theta = positive_number_or(config, "rope_theta", 10000.0, label);
   result.rope_scaling = parse_rope_scaling(config, label);
 
-  // mlx_lm: Llama (and Mistral, which it runs as Llama) and Qwen2 default to tied embeddings;
-  // Qwen3 has no default there, transformers' is false.
-  result.tie_word_embeddings_explicit = has_value(config, "tie_word_embeddings");
-  // The MoE families default to untied (transformers and mlx_lm's qwen2_moe / mixtral).
-  const bool tied_by_default = result.architecture == Architecture::Llama ||
-                               result.architecture == Architecture::Mistral || result.architecture == Architecture::Qwen2;
-  result.tie_word_embeddings = boolean_or(config, "tie_word_embeddings", tied_by_default, label);
+  if (has_value(config, "tie_word_embeddings") && !config.at("tie_word_embeddings").is_boolean())
+    fail("{}: \"tie_word_embeddings\" must be true or false, got {}", label, json_excerpt(config.at("tie_word_embeddings")));
 
   const bool attention_bias = boolean_or(config, "attention_bias", false, label);
   switch (result.architecture) {

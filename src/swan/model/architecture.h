@@ -20,6 +20,8 @@ namespace swan::model {
 enum class Architecture { Llama, Mistral, Qwen2, Qwen3, Qwen2Moe, Qwen3Moe, Mixtral };
 
 std::string_view architecture_name(Architecture architecture);
+// The architecture of a config.json model_type, or nullopt for one swan cannot run.
+std::optional<Architecture> known_architecture(std::string_view model_type);
 
 // config.json "rope_scaling". Only the schemes that change Llama-family inverse
 // frequencies without extra state are supported.
@@ -62,17 +64,18 @@ struct ModelConfig {
   std::int64_t head_dim = 0;  // may differ from hidden_size / num_attention_heads (Qwen3)
   std::int64_t vocab_size = 0;
   std::int64_t max_position_embeddings = 0;  // 0 when absent (informational only)
-  // Not read: Mistral's / Qwen2's sliding_window. Like mlx_lm's llama, swan attends over the
-  // whole sequence, which is the same as long as sequences are shorter than the window.
+  // Sliding-window attention in force (Mistral's non-null sliding_window; Qwen2/Qwen3's
+  // use_sliding_window with some layer at or past max_window_layers). swan, like mlx_lm's
+  // llama and qwen2, attends over the whole sequence, which equals windowed attention only
+  // while a sequence is at most this long: longer ones are refused (Model::forward, eval).
+  std::optional<std::int64_t> sliding_window;
 
   double rms_norm_eps = 1e-6;
   double rope_theta = 10000.0;
   RopeScaling rope_scaling;
 
-  // True when the output projection reuses model.embed_tokens. `tie_word_embeddings_explicit`
-  // says whether config.json stated it (a loader may then trust an lm_head tensor it finds).
-  bool tie_word_embeddings = true;
-  bool tie_word_embeddings_explicit = false;
+  // Whether the output head is tied is not a config-only fact: model::decide_output_head
+  // (mlx_naming.h) decides it from config.json and the checkpoint together.
 
   bool qkv_bias = false;  // Qwen2 always; Llama/Mistral/Qwen3 with attention_bias
   bool o_bias = false;    // Llama/Qwen3 with attention_bias
@@ -95,6 +98,12 @@ struct ModelConfig {
 // for a missing or invalid key, an unsupported model_type (MoE models say so explicitly) or
 // inconsistent sizes. Other MoE families (DeepSeek, DBRX, ...) are refused by name.
 ModelConfig parse_model_config(const nlohmann::ordered_json& config, const std::string& label);
+
+// num_hidden_layers comes from an untrusted file and sizes per-layer work: before anything
+// is sized by it, the checkpoint must hold some tensor of its last layer, whose names start
+// with this prefix ("model.layers.<N-1>."). Readers refuse a config whose last layer is absent.
+std::string last_layer_prefix(const ModelConfig& config);
+
 // Reads and parses <directory>/config.json.
 ModelConfig load_model_config(const std::filesystem::path& directory);
 

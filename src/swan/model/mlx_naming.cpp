@@ -6,6 +6,8 @@
 
 #include "swan/core/bounded_decimal.h"
 #include "swan/core/error.h"
+#include "swan/io/json_excerpt.h"
+#include "swan/io/model_directory.h"
 
 namespace swan::model {
 
@@ -40,7 +42,8 @@ bool is_quantizable(std::string_view tensor_name, std::span<const std::int64_t> 
 
 bool ties_word_embeddings(const nlohmann::ordered_json& config) {
   if (auto it = config.find("tie_word_embeddings"); it != config.end() && !it->is_null()) {
-    if (!it->is_boolean()) fail("config.json: tie_word_embeddings must be true or false, got {}", it->dump());
+    if (!it->is_boolean())
+      fail("config.json: tie_word_embeddings must be true or false, got {}", json_excerpt(*it));
     return it->get<bool>();
   }
   const std::string model_type = config.value("model_type", std::string{});
@@ -50,7 +53,37 @@ bool ties_word_embeddings(const nlohmann::ordered_json& config) {
   fail(
       "config.json has no tie_word_embeddings and mlx_lm has no default for model_type '{}'; add "
       "\"tie_word_embeddings\": true or false to config.json",
-      model_type);
+      text_excerpt(model_type));
+}
+
+OutputHead decide_output_head(const nlohmann::ordered_json& config, bool checkpoint_has_lm_head,
+                              std::string_view label) {
+  OutputHead head;
+  if (auto it = config.find("tie_word_embeddings"); it != config.end() && !it->is_null()) {
+    if (!it->is_boolean()) fail("{}: tie_word_embeddings must be true or false, got {}", label, json_excerpt(*it));
+    head.tied = it->get<bool>();
+    if (!head.tied && !checkpoint_has_lm_head)
+      fail("{}: tie_word_embeddings is false, but the checkpoint has no lm_head.weight to use as the output head; "
+           "set \"tie_word_embeddings\": true if the embedding is the output head, or add the lm_head weights",
+           label);
+    return head;
+  }
+  head.tied = !checkpoint_has_lm_head;
+  // The sparse families are untied by default in transformers and mlx_lm: a head is expected.
+  const auto type = config.find("model_type");
+  const bool untied_by_default = type != config.end() && type->is_string() &&
+                                 (*type == "qwen2_moe" || *type == "qwen3_moe" || *type == "mixtral");
+  if (checkpoint_has_lm_head && !untied_by_default)
+    head.warning = fmt::format(
+        "{} does not say tie_word_embeddings and the checkpoint has its own lm_head.weight: it is kept as the "
+        "output head (untied); add \"tie_word_embeddings\": false or true to config.json to decide it yourself",
+        label);
+  return head;
+}
+
+OutputHead decide_output_head(const ModelDirectory& source) {
+  return decide_output_head(source.config(), source.find("lm_head.weight") != nullptr,
+                            (source.path() / "config.json").string());
 }
 
 bool is_dropped(std::string_view tensor_name, bool tied) {

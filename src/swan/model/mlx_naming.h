@@ -14,6 +14,10 @@
 
 #include <nlohmann/json.hpp>
 
+namespace swan {
+class ModelDirectory;
+}
+
 namespace swan::model {
 
 // "model.layers.3.mlp.down_proj.weight" -> "model.layers.3.mlp.down_proj" (the mlx_lm module
@@ -30,11 +34,30 @@ bool is_norm_module(std::string_view module);
 // tensors. Decided from name and shape, which is what the Llama-family module trees allow.
 bool is_quantizable(std::string_view tensor_name, std::span<const std::int64_t> shape);
 
-// Whether mlx_lm builds the model with tied input/output embeddings. Reads
+// Whether mlx_lm's loader builds the model with tied input/output embeddings (what
+// `swan inspect` predicts; swan's own readers use decide_output_head below). Reads
 // `tie_word_embeddings`; when the key is missing, applies mlx_lm's ModelArgs defaults
 // (llama, mistral, qwen2: tied; qwen2_moe: untied). Throws for model types whose
 // mlx_lm ModelArgs has no default (qwen3, qwen3_moe, unknown ones), naming the key to add.
 bool ties_word_embeddings(const nlohmann::ordered_json& config);
+
+// swan's one rule for the output head of a checkpoint it reads (convert, quantize, plan,
+// eval, generate, GGUF output all call it):
+// - tie_word_embeddings true: tied; a stray lm_head.* is dropped (as transformers and
+//   mlx_lm's sanitize do);
+// - tie_word_embeddings false: untied; a checkpoint without lm_head.weight is refused;
+// - not stated: the checkpoint decides. A distinct lm_head.weight is kept (untied) with a
+//   warning, because dropping it would silently change the model; writers then record
+//   tie_word_embeddings false so mlx_lm loads the head. Without one the head is tied.
+// `label` names config.json in errors and the warning.
+struct OutputHead {
+  bool tied = true;
+  std::string warning;  // non-empty: say it before writing (an unstated tie decided by the files)
+};
+OutputHead decide_output_head(const nlohmann::ordered_json& config, bool checkpoint_has_lm_head,
+                              std::string_view label);
+// The same for an opened model directory (its config.json and its lm_head.weight).
+OutputHead decide_output_head(const ModelDirectory& source);
 
 // Tensors mlx_lm's sanitize removes: `*.rotary_emb.inv_freq` always, `lm_head.*` when tied.
 bool is_dropped(std::string_view tensor_name, bool tied);

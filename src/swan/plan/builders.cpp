@@ -73,11 +73,13 @@ bool swan_never_quantizes(std::string_view name) {
 
 QuantPlan swan_plan(std::span<const PlanTarget> targets, const ManifestDecisions& decisions) {
   QuantPlan plan("swan", QuantDecision::quantized(4, 128));
+  std::size_t candidates = 0, matched = 0;
   for (const auto& target : targets) {
     if (swan_never_quantizes(target.name)) {
       plan.set(target, QuantDecision::keep_float(), "SWAN predicate: never quantized");
       continue;
     }
+    ++candidates;
     const std::vector<std::string> sources = target.sources.empty() ? std::vector{target.name} : target.sources;
     std::optional<QuantDecision> chosen;
     std::string reason;
@@ -102,9 +104,16 @@ QuantPlan swan_plan(std::span<const PlanTarget> targets, const ManifestDecisions
     if (!chosen) {
       chosen = QuantDecision::quantized(4, swan_group_size(4));
       reason = "not in manifest: SWAN default 4 bits";
+    } else {
+      ++matched;
     }
     plan.set(target, *chosen, reason);
   }
+  // A manifest of another model would otherwise quietly become "4 bits everywhere".
+  if (candidates > 0 && matched == 0)
+    fail("the manifest decides none of this model's {} quantizable tensors ({} entries, none with a name of this "
+         "model); it was made for another model: run `swan analyze` on this one",
+         candidates, decisions.size());
   return plan;
 }
 

@@ -3,7 +3,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <optional>
+
 #include "swan/core/error.h"
+#include "swan/io/json_excerpt.h"
 #include "swan/quant/affine.h"
 
 namespace swan::plan {
@@ -96,14 +100,69 @@ nlohmann::ordered_json decision_json(QuantDecision d) {
   if (d.is_quantized()) j["group_size"] = d.group_size;
   return j;
 }
+// An int field of a plan entry, range-checked (3.5 or 2^32 + 4 are not bit widths).
+int int_field(const nlohmann::json& j, const char* key, const std::string& where) {
+  const auto it = j.find(key);
+  if (it == j.end() || !it->is_number_integer())
+    fail("plan JSON: {} needs an integer \"{}\"", where, key);
+  const auto value = it->is_number_unsigned() ? static_cast<std::int64_t>(std::min<std::uint64_t>(
+                                                    it->get<std::uint64_t>(), std::uint64_t{1} << 40))
+                                              : it->get<std::int64_t>();
+  if (value < 0 || value > 1024) fail("plan JSON: {}.{} is {}, not a bit width or group size", where, key, value);
+  return static_cast<int>(value);
+}
+
 QuantDecision decision_from_json(const nlohmann::json& j, const std::string& where) {
-  if (!j.is_object() || !j.contains("bits") || !j["bits"].is_number_integer())
-    fail("plan JSON: {} needs an integer \"bits\"", where);
-  const int bits = j["bits"].get<int>();
+  if (!j.is_object()) fail("plan JSON: {} must be an object with \"bits\" (and \"group_size\")", where);
+  const int bits = int_field(j, "bits", where);
   if (bits == kFloatBits) return QuantDecision::keep_float();
-  if (!j.contains("group_size") || !j["group_size"].is_number_integer())
+  if (!j.contains("group_size"))
     fail("plan JSON: {} is quantized ({} bits) but has no integer \"group_size\"", where, bits);
-  return QuantDecision::quantized(bits, j["group_size"].get<int>());
+  try {
+    return QuantDecision::quantized(bits, int_field(j, "group_size", where));
+  } catch (const Error& e) {
+    fail("plan JSON: {}: {}", where, e.what());
+  }
+}
+
+// A member of a plan object, or an error naming it.
+const nlohmann::json& member(const nlohmann::json& object, const char* key, const std::string& where) {
+  if (!object.is_object()) fail("plan JSON: {} must be an object", where);
+  const auto it = object.find(key);
+  if (it == object.end()) fail("plan JSON: {} has no \"{}\"", where, key);
+  return *it;
+}
+
+std::string string_field(const nlohmann::json& object, const char* key, const std::string& where,
+                         std::optional<std::string> fallback = std::nullopt) {
+  const auto it = object.find(key);
+  if (it == object.end() && fallback) return *fallback;
+  if (it == object.end() || !it->is_string()) fail("plan JSON: {}.{} must be a string", where, key);
+  return it->get<std::string>();
+}
+
+std::vector<std::int64_t> shape_field(const nlohmann::json& entry, const std::string& where) {
+  const auto& shape = member(entry, "shape", where);
+  if (!shape.is_array() || shape.size() > 8) fail("plan JSON: {}.shape must be a list of at most 8 dimensions", where);
+  std::vector<std::int64_t> dims;
+  for (const auto& d : shape) {
+    if (!d.is_number_integer() || d.get<std::int64_t>() <= 0 || d.get<std::int64_t>() > (std::int64_t{1} << 40))
+      fail("plan JSON: {}.shape holds {}, not a positive dimension", where, json_excerpt(d));
+    dims.push_back(d.get<std::int64_t>());
+  }
+  return dims;
+}
+
+std::vector<std::string> sources_field(const nlohmann::json& entry, const std::string& where) {
+  std::vector<std::string> sources;
+  const auto it = entry.find("sources");
+  if (it == entry.end()) return sources;
+  if (!it->is_array()) fail("plan JSON: {}.sources must be a list of tensor names", where);
+  for (const auto& s : *it) {
+    if (!s.is_string()) fail("plan JSON: {}.sources holds {}, not a tensor name", where, json_excerpt(s));
+    sources.push_back(s.get<std::string>());
+  }
+  return sources;
 }
 }  // namespace
 
@@ -129,21 +188,28 @@ nlohmann::ordered_json to_json(const QuantPlan& plan) {
 }
 
 QuantPlan plan_from_json(const nlohmann::json& j) {
-  if (!j.is_object() || j.value("schema", std::string{}) != "swan-plan/1")
+  if (!j.is_object() || !j.contains("schema") || j["schema"] != "swan-plan/1")
     fail("plan JSON: expected an object with \"schema\": \"swan-plan/1\"");
-  QuantPlan plan(j.value("method", std::string{"manual"}), decision_from_json(j.at("defaults"), "defaults"));
-  plan.list_every_module = j.value("list_every_module", false);
-  if (j.contains("scales") && !j["scales"].is_string())
-    fail("plan JSON: \"scales\" must be a string, minmax or optimized");
-  plan.set_scale_method(quant::parse_scale_method(j.value("scales", std::string{"minmax"})));
-  for (const auto& e : j.at("tensors")) {
-    const std::string name = e.at("name").get<std::string>();
-    PlanTarget target{name, e.at("shape").get<std::vector<std::int64_t>>(),
-                      e.value("sources", std::vector<std::string>{})};
-    const auto& entry = plan.set(target, decision_from_json(e.at("requested"), name), e.value("reason", std::string{}));
-    if (e.contains("decision") && decision_from_json(e["decision"], name) != entry.decision)
-      fail("plan JSON: tensor '{}' records decision {} but its shape gives {}", name,
-           to_string(decision_from_json(e["decision"], name)), to_string(entry.decision));
+  QuantPlan plan(string_field(j, "method", "the top level", "manual"),
+                 decision_from_json(member(j, "defaults", "the top level"), "defaults"));
+  if (j.contains("list_every_module")) {
+    if (!j["list_every_module"].is_boolean()) fail("plan JSON: \"list_every_module\" must be true or false");
+    plan.list_every_module = j["list_every_module"].get<bool>();
+  }
+  plan.set_scale_method(quant::parse_scale_method(string_field(j, "scales", "the top level", "minmax")));
+  const auto& tensors = member(j, "tensors", "the top level");
+  if (!tensors.is_array()) fail("plan JSON: \"tensors\" must be a list");
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    const auto& e = tensors[i];
+    const std::string at = fmt::format("tensors[{}]", i);
+    const std::string name = string_field(e, "name", at);
+    const std::string where = fmt::format("tensor {}", text_excerpt(name));
+    PlanTarget target{name, shape_field(e, where), sources_field(e, where)};
+    const auto& entry = plan.set(target, decision_from_json(member(e, "requested", where), where + ".requested"),
+                                 string_field(e, "reason", where, ""));
+    if (e.contains("decision") && decision_from_json(e["decision"], where + ".decision") != entry.decision)
+      fail("plan JSON: {} records decision {} but its shape gives {}", where,
+           to_string(decision_from_json(e["decision"], where)), to_string(entry.decision));
   }
   return plan;
 }

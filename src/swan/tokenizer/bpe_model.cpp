@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <limits>
 #include <queue>
 
 #include "swan/core/error.h"
+#include "swan/io/json_excerpt.h"
 #include "swan/tokenizer/byte_level.h"
 #include "swan/tokenizer/utf8.h"
 
@@ -27,7 +29,7 @@ std::pair<std::string, std::string> parse_merge(const nlohmann::json& merge, std
     return {merge[0].get<std::string>(), merge[1].get<std::string>()};
   }
   fail("{}: model.merges[{}] must be a \"a b\" string or a [\"a\", \"b\"] pair, got {}", where,
-       index, merge.dump());
+       index, json_excerpt(merge));
 }
 
 }  // namespace
@@ -35,7 +37,7 @@ std::pair<std::string, std::string> parse_merge(const nlohmann::json& merge, std
 BpeModel::BpeModel(const nlohmann::json& model, std::string_view where) {
   if (!model.is_object()) fail("{}: \"model\" is missing or not an object", where);
   const auto type = model.value("type", std::string("BPE"));
-  if (type != "BPE") fail("{}: model type '{}' is not supported by swan (only BPE)", where, type);
+  if (type != "BPE") fail("{}: model type {} is not supported by swan (only BPE)", where, text_excerpt(type));
   if (!model.contains("vocab") || !model["vocab"].is_object()) {
     fail("{}: model.vocab is missing or not an object", where);
   }
@@ -55,17 +57,13 @@ BpeModel::BpeModel(const nlohmann::json& model, std::string_view where) {
   for (const auto& [token, id_json] : vocab.items()) {
     if (!id_json.is_number_integer() || id_json.get<std::int64_t>() < 0 ||
         id_json.get<std::int64_t>() > std::numeric_limits<std::int32_t>::max()) {
-      fail("{}: model.vocab[\"{}\"] must be a non-negative integer id, got {}", where, token,
-           id_json.dump());
+      fail("{}: model.vocab[{}] must be a non-negative integer id, got {}", where, text_excerpt(token),
+           json_excerpt(id_json));
     }
     const auto id = id_json.get<std::int32_t>();
     vocab_.emplace(token, id);
-    if (static_cast<std::size_t>(id) >= tokens_.size()) {
-      tokens_.resize(static_cast<std::size_t>(id) + 1);
-      has_token_.resize(static_cast<std::size_t>(id) + 1, false);
-    }
+    id_end_ = std::max(id_end_, static_cast<std::size_t>(id) + 1);
     tokens_[id] = token;
-    has_token_[id] = true;
   }
 
   // Merges: rank = position in the list.
@@ -109,8 +107,8 @@ std::optional<std::int32_t> BpeModel::token_to_id(std::string_view token) const 
 }
 
 const std::string* BpeModel::id_to_token(std::int32_t id) const {
-  if (id < 0 || static_cast<std::size_t>(id) >= tokens_.size() || !has_token_[id]) return nullptr;
-  return &tokens_[id];
+  const auto found = tokens_.find(id);
+  return found == tokens_.end() ? nullptr : &found->second;
 }
 
 void BpeModel::encode_word(const std::string& word, std::vector<std::int32_t>& out) const {

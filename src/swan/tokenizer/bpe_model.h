@@ -37,7 +37,7 @@ class BpeModel {
   // Token text (in the byte alphabet), or nullptr for an id the vocabulary does not use.
   const std::string* id_to_token(std::int32_t id) const;
   // Largest vocabulary id + 1.
-  std::size_t size() const { return tokens_.size(); }
+  std::size_t size() const { return id_end_; }  // largest id + 1 (ids may have gaps)
   std::size_t merge_count() const { return merges_.size(); }
 
  private:
@@ -52,8 +52,10 @@ class BpeModel {
   void merge_word(const std::string& word, std::vector<std::int32_t>& out) const;
 
   std::unordered_map<std::string, std::int32_t> vocab_;
-  std::vector<std::string> tokens_;       // by id; empty where no token has that id
-  std::vector<bool> has_token_;
+  // By id. A map, not a vector indexed by id: ids come from the file, and a trimmed
+  // vocabulary (or a hostile id of 2^31 - 1) must not size an allocation.
+  std::unordered_map<std::int32_t, std::string> tokens_;
+  std::size_t id_end_ = 0;
   std::unordered_map<std::uint64_t, Merge> merges_;
   std::array<std::int32_t, 256> byte_ids_{};  // initial symbol of each byte; -1: dropped
   bool ignore_merges_ = false;

@@ -1,8 +1,11 @@
 #include "swan/tokenizer/bpe_tokenizer.h"
 
+#include <limits>
+
 #include <algorithm>
 
 #include "swan/core/error.h"
+#include "swan/io/json_excerpt.h"
 #include "swan/tokenizer/byte_level.h"
 #include "swan/tokenizer/json_file.h"
 #include "swan/tokenizer/utf8.h"
@@ -18,9 +21,10 @@ std::vector<AddedToken> parse_added_tokens(const nlohmann::json& tokenizer_json,
   for (std::size_t i = 0; i < list.size(); ++i) {
     const auto& entry = list[i];
     if (!entry.is_object() || !entry.contains("id") || !entry["id"].is_number_integer() ||
-        entry["id"].get<std::int64_t>() < 0 || !entry.contains("content") ||
+        entry["id"].get<std::int64_t>() < 0 ||
+        entry["id"].get<std::int64_t>() > std::numeric_limits<std::int32_t>::max() || !entry.contains("content") ||
         !entry["content"].is_string()) {
-      fail("{}: added_tokens[{}] needs a non-negative integer \"id\" and a string \"content\"", where, i);
+      fail("{}: added_tokens[{}] needs an integer \"id\" in [0, 2^31) and a string \"content\"", where, i);
     }
     AddedToken token;
     token.id = entry["id"].get<std::int32_t>();
@@ -65,7 +69,7 @@ void check_decoder(const nlohmann::json& decoder, std::string_view where) {
     return;
   }
   fail("{}: decoder {} is not supported by swan for byte-level BPE (expected ByteLevel)", where,
-       decoder.dump());
+       json_excerpt(decoder));
 }
 
 }  // namespace
@@ -123,7 +127,7 @@ BpeTokenizer::BpeTokenizer(const nlohmann::json& tokenizer_json, const Tokenizer
   const auto resolve = [&](const std::optional<std::string>& name, const char* what) -> std::optional<std::int32_t> {
     if (!name) return std::nullopt;
     const auto id = token_to_id(*name);
-    if (!id) fail("{}: {} \"{}\" is not a token of this tokenizer", where, what, *name);
+    if (!id) fail("{}: {} {} is not a token of this tokenizer", where, what, text_excerpt(*name));
     return id;
   };
   const auto bos_name = config.bos_token ? config.bos_token : template_bos;

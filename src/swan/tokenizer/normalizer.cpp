@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "swan/core/error.h"
+#include "swan/io/json_excerpt.h"
 
 namespace swan {
 namespace {
@@ -30,9 +31,9 @@ void add_forms(const nlohmann::json& spec, std::string_view where, std::vector<N
     }
     for (const auto& inner : spec["normalizers"]) add_forms(inner, where, forms);
   } else {
-    fail("{}: normalizer type '{}' is not supported by swan (supported: NFC, NFD, NFKC, NFKD, "
+    fail("{}: normalizer type {} is not supported by swan (supported: NFC, NFD, NFKC, NFKD, "
          "Sequence)",
-         where, type);
+         where, text_excerpt(type));
   }
 }
 

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "swan/core/error.h"
+#include "swan/io/json_excerpt.h"
 
 namespace swan {
 namespace {
@@ -86,7 +87,7 @@ SplitBehavior parse_behavior(const nlohmann::json& spec, std::string_view where)
   if (name == "MergedWithPrevious") return SplitBehavior::merged_with_previous;
   if (name == "MergedWithNext") return SplitBehavior::merged_with_next;
   if (name == "Contiguous") return SplitBehavior::contiguous;
-  fail("{}: Split pre_tokenizer has unknown behavior '{}'", where, name);
+  fail("{}: Split pre_tokenizer has unknown behavior {}", where, text_excerpt(name));
 }
 
 // A literal pattern as a regex: ASCII punctuation escaped (\Q..\E would break on "\E").
@@ -162,9 +163,9 @@ void PreTokenizer::add_step(const nlohmann::json& spec, std::string_view where) 
     steps_.push_back({nullptr, std::move(step)});
     byte_level_ = true;
   } else {
-    fail("{}: pre_tokenizer type '{}' is not supported by swan (supported: Sequence, Split, "
+    fail("{}: pre_tokenizer type {} is not supported by swan (supported: Sequence, Split, "
          "ByteLevel)",
-         where, type);
+         where, text_excerpt(type));
   }
 }
 

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "swan/core/error.h"
+#include "swan/io/json_excerpt.h"
 
 namespace swan {
 namespace {
@@ -30,7 +31,7 @@ Regex::Regex(std::string_view pattern, std::string_view where) {
   pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
                                    PCRE2_UTF | PCRE2_UCP, &error_code, &error_offset, nullptr);
   if (code == nullptr) {
-    fail("{}: cannot compile regex /{}/ at offset {}: {}", where, pattern, error_offset,
+    fail("{}: cannot compile regex {} at offset {}: {}", where, text_excerpt(pattern, 200), error_offset,
          pcre2_message(error_code));
   }
   // JIT is an optimization only; the interpreter gives the same matches if it is unavailable.

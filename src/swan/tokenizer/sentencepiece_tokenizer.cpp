@@ -3,6 +3,8 @@
 #include <sentencepiece_processor.h>
 
 #include "swan/core/error.h"
+#include "swan/io/json_excerpt.h"
+#include "swan/io/input_file.h"
 
 namespace swan {
 
@@ -12,6 +14,7 @@ SentencePieceTokenizer::SentencePieceTokenizer(const std::filesystem::path& mode
   if (!std::filesystem::exists(model_path)) {
     fail("SentencePiece model {} does not exist", model_path.string());
   }
+  require_regular_file(model_path, "SentencePiece tokenizer.model");
   const auto status = processor_->Load(model_path.string());
   if (!status.ok()) {
     fail("cannot load SentencePiece model {}: {}", model_path.string(), status.ToString());
@@ -21,8 +24,8 @@ SentencePieceTokenizer::SentencePieceTokenizer(const std::filesystem::path& mode
     if (name) {
       const int id = processor_->PieceToId(*name);
       if (processor_->IdToPiece(id) != *name) {
-        fail("{}: tokenizer_config.json {} \"{}\" is not a piece of this model", model_path.string(),
-             what, *name);
+        fail("{}: tokenizer_config.json {} {} is not a piece of this model", model_path.string(),
+             what, text_excerpt(*name));
       }
       return id;
     }

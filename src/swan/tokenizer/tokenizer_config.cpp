@@ -1,6 +1,7 @@
 #include "swan/tokenizer/tokenizer_config.h"
 
 #include "swan/core/error.h"
+#include "swan/io/json_excerpt.h"
 #include "swan/tokenizer/json_file.h"
 
 namespace swan {
@@ -15,7 +16,7 @@ std::optional<std::string> token_name(const nlohmann::json& config, const char* 
     return value["content"].get<std::string>();
   }
   fail("{}: \"{}\" must be a string, {{\"content\": ...}} or null, got {}", path.string(), key,
-       value.dump());
+       json_excerpt(value));
 }
 
 }  // namespace
