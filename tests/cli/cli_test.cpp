@@ -11,6 +11,7 @@
 
 #include "mlx/directory_util.h"
 #include "support/fixtures.h"
+#include "cli/swan_cli.h"
 #include "support/process.h"
 
 namespace swan {
@@ -29,10 +30,7 @@ std::string qwen3_tiny() { return test::fixture_path("models/qwen3-tiny-5.8m").s
 std::string stories260k() { return test::fixture_path("models/stories260k").string(); }
 std::string eval_text() { return test::fixture_path("data/tinystories-valid-head/tinystories_valid_head100.txt").string(); }
 
-std::string file_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using test::file_bytes;
 
 // Entries of `dir` other than `keep` (to spot leftovers such as temp directories).
 std::vector<std::string> entries_except(const fs::path& dir, const std::string& keep) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "support/fixtures.h"
+#include "cli/swan_cli.h"
 #include "support/process.h"
 
 namespace swan {
@@ -16,18 +17,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-test::ProcessResult swan(std::vector<std::string> args) {
-  args.insert(args.begin(), SWAN_BINARY);
-  return test::run_process(args);
-}
+using test::swan;
 
 std::string qwen3_tiny() { return (test::source_dir() / "models/qwen3-tiny-5.8m").string(); }
 std::string stories260k() { return test::shared_path("models/stories260k").string(); }
 
-std::string file_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using test::file_bytes;
 
 nlohmann::json inspect_summary(const fs::path& dir) {
   const auto result = swan({"inspect", dir.string(), "--json"});

@@ -15,6 +15,7 @@
 
 #include "support/fixtures.h"
 #include "support/png.h"
+#include "cli/swan_cli.h"
 #include "support/process.h"
 
 namespace swan {
@@ -22,10 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-test::ProcessResult swan(std::vector<std::string> args) {
-  args.insert(args.begin(), SWAN_BINARY);
-  return test::run_process(args);
-}
+using test::swan;
 
 std::string qwen3_tiny() { return (test::source_dir() / "models/qwen3-tiny-5.8m").string(); }
 std::string tinystories_text() { return (test::source_dir() / "data/tinystories_valid_head100.txt").string(); }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "support/fixtures.h"
+#include "cli/swan_cli.h"
 #include "support/process.h"
 
 namespace swan {
@@ -16,19 +17,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-test::ProcessResult swan(std::vector<std::string> args) {
-  args.insert(args.begin(), SWAN_BINARY);
-  return test::run_process(args);
-}
+using test::swan;
 
 std::string qwen3_tiny() { return (test::source_dir() / "models/qwen3-tiny-5.8m").string(); }
 std::string stories260k() { return test::fixture_path("models/stories260k").string(); }
 std::string tinystories_text() { return (test::source_dir() / "data/tinystories_valid_head100.txt").string(); }
 
-std::string file_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using test::file_bytes;
 
 void write_text(const fs::path& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
