@@ -147,7 +147,8 @@ void add_generate_command(CLI::App& app) {
       json["text"] = tokenizer ? tokenizer->decode(result.generated) : std::string{};
       json["tokens_per_second"] = result.decode_tokens_per_second();
       json["prompt_tokens_per_second"] = result.prompt_tokens_per_second(prompt_ids.size());
-      fmt::print("{}\n", json.dump(2));
+      // Sampled bytes need not be whole UTF-8 characters (byte-fallback tokens): replace, do not throw.
+      fmt::print("{}\n", json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
       return;
     }
     if (stream) std::fputs(stream->finish().c_str(), stdout);
