@@ -147,6 +147,24 @@ TEST(TokenizerFromMetadata, RefusesWhatItCannotRun) {
   m = good;
   m.set("tokenizer.ggml.merges", Value::u32(3));
   expect_refused(m, "has type UINT32");
+
+  // SentencePiece vocabularies libsentencepiece could not run, refused naming the token.
+  const auto sp = tokenizer_keys(fixture_path("models/stories260k"), model::Architecture::Llama, 512);
+  const auto with_token = [&](std::size_t id, const std::string& text) {
+    Metadata changed = sp;
+    auto tokens = changed.find("tokenizer.ggml.tokens")->elements;
+    tokens[id] = text;
+    changed.set("tokenizer.ggml.tokens", Value::array(ValueType::STRING, tokens));
+    return changed;
+  };
+  expect_refused(with_token(300, "<s>"), "appears twice");
+  expect_refused(with_token(300, ""), "is empty");
+  expect_refused(with_token(3, "<0xZZ>"), "has type BYTE but is not spelled");  // id 3 is <0x00>
+  m = sp;
+  auto types = m.find("tokenizer.ggml.token_type")->elements;
+  types[0] = std::int32_t{1};  // <unk> no longer UNKNOWN
+  m.set("tokenizer.ggml.token_type", Value::array(ValueType::INT32, types));
+  expect_refused(m, "no UNKNOWN-type token");
 }
 
 }  // namespace

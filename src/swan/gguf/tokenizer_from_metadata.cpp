@@ -3,6 +3,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
+#include <set>
+#include <string_view>
+
 #include "swan/core/error.h"
 #include "swan/gguf/reader.h"
 #include "swan/io/json_excerpt.h"
@@ -14,7 +18,7 @@ namespace swan::gguf {
 namespace {
 
 // llama.cpp's token types (llama.h), the same numbers as SentencePiece's piece types.
-constexpr std::int32_t kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6;
+constexpr std::int32_t kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kByte = 6;
 
 // The split patterns llama.cpp's llama-vocab.cpp uses for these pre-tokenizer names, which
 // are the Split regexes of the models' own tokenizer.json files.
@@ -131,6 +135,20 @@ std::unique_ptr<Tokenizer> sentencepiece_tokenizer(const Keys& keys, const std::
     if (type < kNormal || type > kByte) fail("{}: token {} has type {}, not one of llama.cpp's 1-6", where, id, type);
     spec.pieces.push_back({tokens[id], scores.empty() ? 0.0f : std::get<float>(scores[id]), static_cast<PieceType>(type)});
     if (type == kUnknown && !spec.unk_id) spec.unk_id = static_cast<std::int32_t>(id);
+  }
+  // What libsentencepiece needs of a vocabulary, checked here so that a hostile file is refused
+  // with its token named: non-empty unique pieces, byte pieces spelled <0xHH>.
+  std::set<std::string_view> seen;
+  for (std::size_t id = 0; id < spec.pieces.size(); ++id) {
+    const auto& p = spec.pieces[id];
+    if (p.piece.empty()) fail("{}: token {} is empty; a SentencePiece vocabulary has no empty pieces", where, id);
+    if (!seen.insert(p.piece).second)
+      fail("{}: token {} ({}) appears twice in tokenizer.ggml.tokens", where, id, text_excerpt(p.piece));
+    const bool byte_spelling = p.piece.size() == 6 && p.piece.starts_with("<0x") && p.piece.back() == '>' &&
+                               std::isxdigit(static_cast<unsigned char>(p.piece[3])) &&
+                               std::isxdigit(static_cast<unsigned char>(p.piece[4]));
+    if (p.type == PieceType::byte && !byte_spelling)
+      fail("{}: token {} ({}) has type BYTE but is not spelled <0xHH>", where, id, text_excerpt(p.piece));
   }
   if (const auto unk = keys.id("tokenizer.ggml.unknown_token_id", tokens.size())) spec.unk_id = unk;
   if (!spec.unk_id || types.empty() || types[static_cast<std::size_t>(*spec.unk_id)] != kUnknown)
