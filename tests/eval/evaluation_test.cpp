@@ -28,6 +28,13 @@ std::vector<float> toy_logits(std::span<const std::int32_t> tokens, float sharpn
   return logits;
 }
 
+// What a forward pass returns: only the requested rows of toy_logits.
+std::vector<float> toy_rows(std::span<const std::int32_t> tokens, inference::LogitRows rows, float sharpness) {
+  const auto all = toy_logits(tokens, sharpness);
+  const std::size_t first = rows.clipped_begin(tokens.size()), end = rows.clipped_end(tokens.size());
+  return {all.begin() + static_cast<std::ptrdiff_t>(first * kVocab), all.begin() + static_cast<std::ptrdiff_t>(end * kVocab)};
+}
+
 std::vector<std::int32_t> toy_text(std::size_t n) {
   std::vector<std::int32_t> tokens(n);
   for (std::size_t i = 0; i < n; ++i) tokens[i] = static_cast<std::int32_t>((i * 7 + i / 3) % kVocab);
@@ -40,9 +47,12 @@ TEST(EvaluatePerplexity, MatchesIndependentStatementOfTheProtocol) {
   const std::int32_t bos = 1;
   EvalInput input{tokens, plan_chunks(tokens.size(), ctx, std::nullopt), bos, kVocab};
   std::vector<std::vector<std::int32_t>> seen;
-  const auto result = evaluate_perplexity(input, [&](std::span<const std::int32_t> in) {
+  const auto result = evaluate_perplexity(input, [&](std::span<const std::int32_t> in, inference::LogitRows rows) {
     seen.emplace_back(in.begin(), in.end());
-    return toy_logits(in, 2.0f);
+    // Only the scored rows are asked for (the output projection of the others is skipped).
+    EXPECT_EQ(rows.begin, 8u);
+    EXPECT_EQ(rows.end, 15u);
+    return toy_rows(in, rows, 2.0f);
   });
 
   // Reference: 70 tokens → 4 chunks of 16; each chunk's first token becomes BOS; logits rows
@@ -78,9 +88,9 @@ TEST(EvaluatePerplexity, WithoutBosTheChunkIsPassedUnchanged) {
   std::size_t chunks_reported = 0;
   evaluate_perplexity(
       input,
-      [&](std::span<const std::int32_t> in) {
+      [&](std::span<const std::int32_t> in, inference::LogitRows rows) {
         if (first.empty()) first.assign(in.begin(), in.end());
-        return toy_logits(in, 1.0f);
+        return toy_rows(in, rows, 1.0f);
       },
       [&](std::size_t done) { chunks_reported = done; });
   EXPECT_EQ(first, std::vector<std::int32_t>(tokens.begin(), tokens.begin() + 8));
@@ -90,19 +100,22 @@ TEST(EvaluatePerplexity, WithoutBosTheChunkIsPassedUnchanged) {
 TEST(EvaluatePerplexity, WrongLogitCountAndBadTargetsAreErrors) {
   const auto tokens = toy_text(40);
   EvalInput input{tokens, plan_chunks(tokens.size(), 8, std::nullopt), 1, kVocab};
-  EXPECT_THROW(evaluate_perplexity(input, [](std::span<const std::int32_t> in) {
-                 return std::vector<float>(in.size() * (kVocab - 1));
+  EXPECT_THROW(evaluate_perplexity(input, [](std::span<const std::int32_t> in, inference::LogitRows) {
+                 return std::vector<float>(in.size() * kVocab);  // every row, not the scored ones
                }),
                Error);
   auto bad = tokens;
   bad[6] = static_cast<std::int32_t>(kVocab);  // scored target outside the vocabulary
   EvalInput bad_input{bad, input.plan, 1, kVocab};
-  EXPECT_THROW(evaluate_perplexity(bad_input, [](std::span<const std::int32_t> in) { return toy_logits(in, 1.0f); }),
+  EXPECT_THROW(evaluate_perplexity(bad_input, [](std::span<const std::int32_t> in,
+                                                 inference::LogitRows rows) { return toy_rows(in, rows, 1.0f); }),
                Error);
 }
 
 ForwardFn toy_model(float sharpness) {
-  return [sharpness](std::span<const std::int32_t> in) { return toy_logits(in, sharpness); };
+  return [sharpness](std::span<const std::int32_t> in, inference::LogitRows rows) {
+    return toy_rows(in, rows, sharpness);
+  };
 }
 
 TEST(EvaluateKlDivergence, ModelAgainstItselfIsExactlyZero) {

@@ -8,11 +8,14 @@
 namespace swan::eval {
 namespace {
 
-std::vector<float> run_forward(const ForwardFn& forward, std::span<const std::int32_t> input, std::size_t vocab_size) {
-  std::vector<float> logits = forward(input);
-  if (logits.size() != input.size() * vocab_size) {
-    fail("the forward pass returned {} logits for {} tokens, expected {} per token (vocabulary size)",
-         logits.size(), input.size(), vocab_size);
+// The logits of the chunk's scored rows.
+std::vector<float> run_forward(const ForwardFn& forward, std::span<const std::int32_t> input, const ChunkPlan& plan,
+                               std::size_t vocab_size) {
+  std::vector<float> logits = forward(input, scored_rows(plan));
+  if (logits.size() != plan.scored_per_chunk() * vocab_size) {
+    fail("the forward pass returned {} logits for the {} scored rows of a chunk of {} tokens, expected {} per row "
+         "(vocabulary size)",
+         logits.size(), plan.scored_per_chunk(), input.size(), vocab_size);
   }
   return logits;
 }
@@ -50,12 +53,11 @@ PerplexityResult evaluate_perplexity(const EvalInput& input, const ForwardFn& mo
   std::vector<double> nll(plan.scored_per_chunk());
   for (std::size_t chunk = 0; chunk < plan.chunk_count; ++chunk) {
     const auto tokens = chunk_input(input.tokens, plan, chunk, input.bos);
-    const auto logits = run_forward(model, tokens, input.vocab_size);
+    const auto logits = run_forward(model, tokens, plan, input.vocab_size);
     // Rows in parallel, summed in order afterwards so the result does not depend on threads.
     parallel_rows(nll.size(), input.vocab_size, [&](std::size_t r) {
-      const std::size_t logits_row = plan.first_scored_row() + r;
-      nll[r] = negative_log_likelihood(row(logits, logits_row, input.vocab_size),
-                                       scored_target(input.tokens, plan, chunk, logits_row));
+      nll[r] = negative_log_likelihood(row(logits, r, input.vocab_size),
+                                       scored_target(input.tokens, plan, chunk, plan.first_scored_row() + r));
     });
     for (double value : nll) accumulator.add(value);
     if (on_chunk) on_chunk(chunk + 1);
@@ -63,21 +65,25 @@ PerplexityResult evaluate_perplexity(const EvalInput& input, const ForwardFn& mo
   return accumulator.result();
 }
 
-void scored_log_probs(std::span<const float> chunk_logits, const ChunkPlan& plan, std::size_t vocab_size,
+inference::LogitRows scored_rows(const ChunkPlan& plan) {
+  return {plan.first_scored_row(), plan.first_scored_row() + plan.scored_per_chunk()};
+}
+
+void scored_log_probs(std::span<const float> scored_logits, const ChunkPlan& plan, std::size_t vocab_size,
                       std::span<float> out) {
-  SWAN_CHECK(chunk_logits.size() == plan.ctx * vocab_size, "{} logits for a chunk of {} × {}", chunk_logits.size(),
-             plan.ctx, vocab_size);
-  SWAN_CHECK(out.size() == plan.scored_per_chunk() * vocab_size, "{} outputs for {} scored rows of {}", out.size(),
+  SWAN_CHECK(scored_logits.size() == plan.scored_per_chunk() * vocab_size, "{} logits for {} scored rows of {}",
+             scored_logits.size(), plan.scored_per_chunk(), vocab_size);
+  SWAN_CHECK(out.size() == scored_logits.size(), "{} outputs for {} scored rows of {}", out.size(),
              plan.scored_per_chunk(), vocab_size);
   parallel_rows(plan.scored_per_chunk(), vocab_size, [&](std::size_t r) {
-    log_softmax(row(chunk_logits, plan.first_scored_row() + r, vocab_size), out.subspan(r * vocab_size, vocab_size));
+    log_softmax(row(scored_logits, r, vocab_size), out.subspan(r * vocab_size, vocab_size));
   });
 }
 
 BaseLogProbsFn base_from_model(ForwardFn forward, const ChunkPlan& plan, std::size_t vocab_size) {
   return [forward = std::move(forward), plan, vocab_size](std::size_t, std::span<const std::int32_t> input,
                                                           std::span<float> out) {
-    const auto logits = run_forward(forward, input, vocab_size);
+    const auto logits = run_forward(forward, input, plan, vocab_size);
     scored_log_probs(logits, plan, vocab_size, out);
   };
 }
@@ -101,7 +107,7 @@ KldSummary evaluate_kl_divergence(const EvalInput& input, const BaseLogProbsFn& 
     const auto chunk_tokens = chunk_input(input.tokens, plan, chunk, input.bos);
     base(chunk, chunk_tokens, base_log_probs);
     if (save) save->write_chunk(base_log_probs);
-    scored_log_probs(run_forward(model, chunk_tokens, vocab), plan, vocab, model_log_probs);
+    scored_log_probs(run_forward(model, chunk_tokens, plan, vocab), plan, vocab, model_log_probs);
     const std::span<const float> base_view(base_log_probs), model_view(model_log_probs);
     parallel_rows(rows, vocab, [&](std::size_t r) {
       tokens[r] = compare_token(row(base_view, r, vocab), row(model_view, r, vocab),

@@ -54,7 +54,7 @@ void check_context(const ChunkPlan& plan, const inference::Model& model, const s
 }
 
 ForwardFn forward_of(const inference::Model& model) {
-  return [&model](std::span<const std::int32_t> tokens) { return model.forward(tokens); };
+  return [&model](std::span<const std::int32_t> tokens, inference::LogitRows rows) { return model.forward(tokens, rows); };
 }
 
 }  // namespace
@@ -159,10 +159,13 @@ KldReport run_kl_divergence(const KldRun& run, const RunSettings& settings) {
     if (base->config().is_moe() && model.config().is_moe()) {
       const auto k = static_cast<std::size_t>(model.config().moe.experts_per_token);
       base_source = base_from_model(
-          [&](std::span<const std::int32_t> t) { return base->forward(t, nullptr, &base_routing); }, plan,
+          [&](std::span<const std::int32_t> t, inference::LogitRows rows) {
+            return base->forward(t, nullptr, &base_routing, rows);
+          },
+          plan,
           model.vocab_size());
-      model_forward = [&, k](std::span<const std::int32_t> t) {
-        auto logits = model.forward(t, nullptr, &model_routing);
+      model_forward = [&, k](std::span<const std::int32_t> t, inference::LogitRows rows) {
+        auto logits = model.forward(t, nullptr, &model_routing, rows);
         flips.add(base_routing, model_routing, k);
         return logits;
       };
