@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <cstring>
 #include <random>
 
@@ -206,6 +207,26 @@ TEST(FastExp, WithinTwoUlpOfLibmOverTheUsedRange) {
   EXPECT_EQ(fast_exp(0.0f), 1.0f);
   EXPECT_GT(fast_exp(-1000.0f), 0.0f);  // clamped, never NaN or a denormal trap
   EXPECT_LT(fast_exp(-1000.0f), 1e-37f);
+}
+
+}  // namespace
+}  // namespace swan::inference
+
+namespace swan::inference {
+namespace {
+
+TEST(FastExpDouble, WithinTwoUlpOfLibmOverTheUsedRange) {
+  double worst_ulp = 0.0;
+  for (double x = -708.0; x <= 709.0; x += 0.000913) {
+    const double expected = std::exp(x);
+    const double ulp = std::nextafter(expected, INFINITY) - expected;
+    worst_ulp = std::max(worst_ulp, std::abs(fast_exp(x) - expected) / ulp);
+  }
+  EXPECT_LE(worst_ulp, 2.0);
+  EXPECT_EQ(fast_exp(0.0), 1.0);
+  const double minus_infinity = -std::numeric_limits<double>::infinity();
+  EXPECT_GT(fast_exp(minus_infinity), 0.0);  // clamped to exp(-708): callers test for -inf themselves
+  EXPECT_LT(fast_exp(minus_infinity), 1e-307);
 }
 
 }  // namespace
