@@ -4,6 +4,7 @@
 // over float, bf16 and quantized weights.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <cstring>
@@ -227,6 +228,21 @@ TEST(FastExpDouble, WithinTwoUlpOfLibmOverTheUsedRange) {
   const double minus_infinity = -std::numeric_limits<double>::infinity();
   EXPECT_GT(fast_exp(minus_infinity), 0.0);  // clamped to exp(-708): callers test for -inf themselves
   EXPECT_LT(fast_exp(minus_infinity), 1e-307);
+}
+
+}  // namespace
+}  // namespace swan::inference
+
+namespace swan::inference {
+namespace {
+
+TEST(ClampOrdered, EqualsStdClampAcrossSignsZerosInfinitiesAndSubnormals) {
+  const float inf = std::numeric_limits<float>::infinity();
+  for (float x : {-inf, -1e30f, -88.0f, -87.0f, -86.99f, -1.0f, -1e-40f, -0.0f, 0.0f, 1e-40f, 3.5f, 88.0f, 88.01f, inf})
+    EXPECT_EQ(clamp_ordered(x, -87.0f, 88.0f), std::clamp(x, -87.0f, 88.0f)) << x;
+  const double dinf = std::numeric_limits<double>::infinity();
+  for (double x : {-dinf, -709.0, -708.0, -707.5, -1e-310, -0.0, 0.0, 1e-310, 2.0, 709.0, 710.0, dinf})
+    EXPECT_EQ(clamp_ordered(x, -708.0, 709.0), std::clamp(x, -708.0, 709.0)) << x;
 }
 
 }  // namespace

@@ -8,14 +8,36 @@
 
 #include <bit>
 #include <cstdint>
+#include <limits>
+#include <type_traits>
 
 namespace swan::inference {
+
+// min(max(x, low), high) through the floats' bit patterns mapped to integers of the same
+// order (sign-magnitude to two's complement): integer min/max vectorise, while GCC keeps a
+// float comparison and select as a branch under its default -ftrapping-math, which stopped
+// every loop calling exp from vectorising. NaN maps beyond +-inf and so clamps to a bound.
+template <typename Float>
+inline Float clamp_ordered(Float x, Float low, Float high) {
+  using Int = std::conditional_t<sizeof(Float) == 4, std::int32_t, std::int64_t>;
+  constexpr int kSignShift = 8 * sizeof(Float) - 1;
+  constexpr Int kMagnitude = std::numeric_limits<Int>::max();
+  const auto ordered = [](Float value) {
+    const Int bits = std::bit_cast<Int>(value);
+    return bits ^ ((bits >> kSignShift) & kMagnitude);
+  };
+  Int key = ordered(x);
+  const Int low_key = ordered(low), high_key = ordered(high);
+  key = key < low_key ? low_key : key;
+  key = key > high_key ? high_key : key;
+  return std::bit_cast<Float>(key ^ ((key >> kSignShift) & kMagnitude));
+}
 
 // exp(x) = 2^n * exp(r), n = round(x / ln 2), r = x - n ln 2 in [-ln2/2, ln2/2], exp(r) by a
 // degree-7 polynomial (Taylor coefficients; truncation error < 1e-8 relative).
 // Inputs are clamped to [-87, 88] (results stay normal floats); callers never pass NaN.
 inline float fast_exp(float x) {
-  x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+  x = clamp_ordered(x, -87.0f, 88.0f);
   // Round-to-nearest by adding and subtracting 1.5 * 2^23 (no fast-math needed).
   constexpr float kShifter = 12582912.0f;
   const float shifted = x * 1.44269504088896341f + kShifter;
@@ -40,7 +62,7 @@ inline float fast_exp(float x) {
 // double -> int64 conversion, which AVX2 lacks). Inputs clamped to [-708, 709] (normal
 // results: exp(-inf) gives 3e-308, not 0, so callers that need an exact 0 test the input).
 inline double fast_exp(double x) {
-  x = x < -708.0 ? -708.0 : (x > 709.0 ? 709.0 : x);
+  x = clamp_ordered(x, -708.0, 709.0);
   constexpr double kShifter = 6755399441055744.0;  // 1.5 * 2^52: its low mantissa bits hold n
   const double shifted = x * 1.4426950408889634 + kShifter;
   const double n = shifted - kShifter;
