@@ -78,9 +78,11 @@ PerplexityReport run_perplexity(const std::filesystem::path& model_dir, const st
   const EvalInput input{tokens.tokens, plan, tokens.bos, model.vocab_size()};
   PerplexityReport report;
   report.plan = plan;
+  const auto evaluation_start = Clock::now();
   report.result = evaluate_perplexity(input, forward_of(model), [&](std::size_t done) {
     progress.update(done * plan.ctx);
   });
+  report.evaluation_seconds = seconds_since(evaluation_start);
   progress.finish();
   report.seconds = seconds_since(start);
   return report;
