@@ -164,3 +164,46 @@ TEST(EvaluateKlDivergence, SavedBaseGivesTheSameResultAsTheBaseModel) {
 
 }  // namespace
 }  // namespace swan::eval
+
+namespace swan::eval {
+namespace {
+
+// Chunks evaluated concurrently give exactly the sequential result (each chunk is computed
+// alike and all are summed in chunk order), report every chunk once, and carry a failing
+// chunk's error out of the threads.
+TEST(EvaluatePerplexity, ConcurrentChunksEqualSequentialExactly) {
+  const std::vector<std::int32_t> tokens = [] {
+    std::vector<std::int32_t> t(16 * 9 + 5);
+    for (std::size_t i = 0; i < t.size(); ++i) t[i] = static_cast<std::int32_t>((i * 5 + i / 7) % 11);
+    return t;
+  }();
+  EvalInput input{tokens, plan_chunks(tokens.size(), 16, std::nullopt), 1, 11};
+  const ForwardFn model = [](std::span<const std::int32_t> in, inference::LogitRows rows) {
+    std::vector<float> logits;
+    double state = 0;
+    for (std::size_t t = 0; t < in.size(); ++t) {
+      state = 0.6 * state + in[t];
+      if (t < rows.clipped_begin(in.size()) || t >= rows.clipped_end(in.size())) continue;
+      for (std::size_t v = 0; v < 11; ++v) logits.push_back(static_cast<float>(std::cos(0.2 * state * (v + 1) + t)));
+    }
+    return logits;
+  };
+  const auto sequential = evaluate_perplexity(input, model);
+  for (int concurrent : {2, 3, 64}) {
+    std::vector<std::size_t> reported;
+    const auto result = evaluate_perplexity(
+        input, model, [&](std::size_t done) { reported.push_back(done); }, concurrent);
+    EXPECT_EQ(result.ppl, sequential.ppl) << concurrent;
+    EXPECT_EQ(result.ppl_stderr, sequential.ppl_stderr) << concurrent;
+    EXPECT_EQ(result.tokens_scored, sequential.tokens_scored) << concurrent;
+    EXPECT_EQ(reported, (std::vector<std::size_t>{1, 2, 3, 4, 5, 6, 7, 8, 9})) << concurrent;
+  }
+  const ForwardFn failing = [&](std::span<const std::int32_t> in, inference::LogitRows rows) {
+    if (in[1] == tokens[16 * 4 + 1]) fail("chunk 4 broke");
+    return model(in, rows);
+  };
+  EXPECT_THROW(evaluate_perplexity(input, failing, {}, 3), Error);
+}
+
+}  // namespace
+}  // namespace swan::eval

@@ -1,5 +1,7 @@
 #include "swan/eval/evaluation.h"
 
+#include <algorithm>
+#include <atomic>
 #include <exception>
 
 #include "swan/core/error.h"
@@ -47,21 +49,62 @@ void parallel_rows(std::size_t count, std::size_t width, const Body& body) {
 
 }  // namespace
 
-PerplexityResult evaluate_perplexity(const EvalInput& input, const ForwardFn& model, const ChunkDoneFn& on_chunk) {
+PerplexityResult evaluate_perplexity(const EvalInput& input, const ForwardFn& model, const ChunkDoneFn& on_chunk,
+                                     int concurrent_chunks) {
   const ChunkPlan& plan = input.plan;
-  PerplexityAccumulator accumulator;
-  std::vector<double> nll(plan.scored_per_chunk());
-  for (std::size_t chunk = 0; chunk < plan.chunk_count; ++chunk) {
+  const std::size_t scored = plan.scored_per_chunk();
+  // The NLLs of one chunk's scored tokens, rows on the team (sequential chunks) or on the
+  // calling thread alone (concurrent chunks).
+  const auto chunk_nll = [&](std::size_t chunk, std::span<double> nll, bool rows_in_parallel) {
     const auto tokens = chunk_input(input.tokens, plan, chunk, input.bos);
     const auto logits = run_forward(model, tokens, plan, input.vocab_size);
-    // Rows in parallel, summed in order afterwards so the result does not depend on threads.
-    parallel_rows(nll.size(), input.vocab_size, [&](std::size_t r) {
+    const auto score = [&](std::size_t r) {
       nll[r] = negative_log_likelihood(row(logits, r, input.vocab_size),
                                        scored_target(input.tokens, plan, chunk, plan.first_scored_row() + r));
-    });
-    for (double value : nll) accumulator.add(value);
-    if (on_chunk) on_chunk(chunk + 1);
+    };
+    if (rows_in_parallel) {
+      parallel_rows(scored, input.vocab_size, score);
+    } else {
+      for (std::size_t r = 0; r < scored; ++r) score(r);
+    }
+  };
+  PerplexityAccumulator accumulator;
+  const auto teams = static_cast<int>(std::min<std::size_t>(plan.chunk_count, std::max(concurrent_chunks, 1)));
+  if (teams <= 1) {
+    std::vector<double> nll(scored);
+    for (std::size_t chunk = 0; chunk < plan.chunk_count; ++chunk) {
+      chunk_nll(chunk, nll, true);
+      // Rows summed in order, so the result does not depend on threads.
+      for (double value : nll) accumulator.add(value);
+      if (on_chunk) on_chunk(chunk + 1);
+    }
+    return accumulator.result();
   }
+
+  std::vector<double> nll(plan.chunk_count * scored);
+  std::exception_ptr error;
+  std::atomic<bool> failed = false;
+  std::size_t finished = 0;
+  const auto chunks = static_cast<std::ptrdiff_t>(plan.chunk_count);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(teams)
+  for (std::ptrdiff_t c = 0; c < chunks; ++c) {
+    if (failed) continue;
+    try {
+      const auto chunk = static_cast<std::size_t>(c);
+      chunk_nll(chunk, std::span(nll).subspan(chunk * scored, scored), false);
+#pragma omp critical(swan_eval_chunk_done)
+      {
+        ++finished;
+        if (on_chunk) on_chunk(finished);
+      }
+    } catch (...) {
+#pragma omp critical(swan_eval_row_error)
+      if (!error) error = std::current_exception();
+      failed = true;
+    }
+  }
+  if (error) std::rethrow_exception(error);
+  for (double value : nll) accumulator.add(value);  // chunk order, whatever the finishing order
   return accumulator.result();
 }
 

@@ -36,7 +36,15 @@ struct EvalInput {
   std::size_t vocab_size = 0;       // logits per row
 };
 
-PerplexityResult evaluate_perplexity(const EvalInput& input, const ForwardFn& model, const ChunkDoneFn& on_chunk = {});
+// With concurrent_chunks > 1, up to that many chunks are evaluated at once on OpenMP threads,
+// each chunk's forward pass on its one thread (nested regions stay inactive): chunks share
+// nothing, so no thread ever waits at a barrier for one the OS has descheduled (on a loaded
+// machine a forward pass's per-step barriers cost up to a time slice each), and the result is
+// the same for any concurrency (each chunk is computed alike, all are summed in chunk order).
+// `model` must then be safe to call from several threads at once; on_chunk is called under a
+// lock with the number of chunks finished so far.
+PerplexityResult evaluate_perplexity(const EvalInput& input, const ForwardFn& model, const ChunkDoneFn& on_chunk = {},
+                                     int concurrent_chunks = 1);
 
 // The rows of a chunk's logits that are scored: first_scored_row() … ctx-2.
 inference::LogitRows scored_rows(const ChunkPlan& plan);

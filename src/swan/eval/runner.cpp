@@ -14,6 +14,7 @@
 #include "swan/io/atomic_file.h"
 #include "swan/eval/eval_text.h"
 #include "swan/eval/evaluation.h"
+#include "swan/inference/linear.h"
 #include "swan/inference/model.h"
 
 namespace swan::eval {
@@ -79,9 +80,11 @@ PerplexityReport run_perplexity(const std::filesystem::path& model_dir, const st
   PerplexityReport report;
   report.plan = plan;
   const auto evaluation_start = Clock::now();
-  report.result = evaluate_perplexity(input, forward_of(model), [&](std::size_t done) {
-    progress.update(done * plan.ctx);
-  });
+  // Chunks run concurrently, one per thread (evaluation.h says why). BLAS stays on the
+  // calling threads for the whole evaluation, so no forward pass toggles it under another.
+  const inference::SingleThreadedBlas single_threaded_blas;
+  report.result = evaluate_perplexity(
+      input, forward_of(model), [&](std::size_t done) { progress.update(done * plan.ctx); }, omp_get_max_threads());
   report.evaluation_seconds = seconds_since(evaluation_start);
   progress.finish();
   report.seconds = seconds_since(start);
