@@ -34,7 +34,7 @@ run_once() {
   start=$(date +%s.%N)
   json=$("$swan" eval ppl "$model" --text "$text" --chunks "$chunks" --json --quiet "$@")
   end=$(date +%s.%N)
-  python3 -c 'import json, sys; r = json.loads(sys.argv[1]); print(f"{r[\"evaluation_seconds\"]:.3f} {float(sys.argv[3]) - float(sys.argv[2]):.3f} {r[\"ppl\"]:.6f}")' \
+  python3 -c 'import json, sys; r = json.loads(sys.argv[1]); print("%.3f %.3f %.6f" % (r["evaluation_seconds"], float(sys.argv[3]) - float(sys.argv[2]), r["ppl"]))' \
     "$json" "$start" "$end"
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
