@@ -113,7 +113,9 @@ void add_ppl(CLI::App* eval) {
   auto* cmd = eval->add_subcommand(
       "ppl", std::string("Perplexity of MODEL (HF or MLX directory, or a GGUF file, tokenized by the tokenizer it carries) on a text.\n\n") + kProtocol +
                  "\nOutput: \"PPL = x ± y\" and the tokens scored. --json fields: ppl, ppl_stderr,\n"
-                 "tokens_scored, chunks, ctx.");
+                 "tokens_scored, chunks, ctx, seconds (the whole run), evaluation_seconds (the chunks'\n"
+                 "forward passes and scoring, without reading, tokenizing and loading) and\n"
+                 "tokens_per_second (chunks x ctx / evaluation_seconds).");
   cmd->add_option("MODEL", o->model, "model directory (HuggingFace or MLX quantized) or GGUF file")
       ->required()
       ->type_name("PATH")

@@ -28,6 +28,13 @@ std::vector<float> toy_logits(std::span<const std::int32_t> tokens, float sharpn
   return logits;
 }
 
+// What a forward pass returns: only the requested rows of toy_logits.
+std::vector<float> toy_rows(std::span<const std::int32_t> tokens, inference::LogitRows rows, float sharpness) {
+  const auto all = toy_logits(tokens, sharpness);
+  const std::size_t first = rows.clipped_begin(tokens.size()), end = rows.clipped_end(tokens.size());
+  return {all.begin() + static_cast<std::ptrdiff_t>(first * kVocab), all.begin() + static_cast<std::ptrdiff_t>(end * kVocab)};
+}
+
 std::vector<std::int32_t> toy_text(std::size_t n) {
   std::vector<std::int32_t> tokens(n);
   for (std::size_t i = 0; i < n; ++i) tokens[i] = static_cast<std::int32_t>((i * 7 + i / 3) % kVocab);
@@ -40,9 +47,12 @@ TEST(EvaluatePerplexity, MatchesIndependentStatementOfTheProtocol) {
   const std::int32_t bos = 1;
   EvalInput input{tokens, plan_chunks(tokens.size(), ctx, std::nullopt), bos, kVocab};
   std::vector<std::vector<std::int32_t>> seen;
-  const auto result = evaluate_perplexity(input, [&](std::span<const std::int32_t> in) {
+  const auto result = evaluate_perplexity(input, [&](std::span<const std::int32_t> in, inference::LogitRows rows) {
     seen.emplace_back(in.begin(), in.end());
-    return toy_logits(in, 2.0f);
+    // Only the scored rows are asked for (the output projection of the others is skipped).
+    EXPECT_EQ(rows.begin, 8u);
+    EXPECT_EQ(rows.end, 15u);
+    return toy_rows(in, rows, 2.0f);
   });
 
   // Reference: 70 tokens → 4 chunks of 16; each chunk's first token becomes BOS; logits rows
@@ -78,9 +88,9 @@ TEST(EvaluatePerplexity, WithoutBosTheChunkIsPassedUnchanged) {
   std::size_t chunks_reported = 0;
   evaluate_perplexity(
       input,
-      [&](std::span<const std::int32_t> in) {
+      [&](std::span<const std::int32_t> in, inference::LogitRows rows) {
         if (first.empty()) first.assign(in.begin(), in.end());
-        return toy_logits(in, 1.0f);
+        return toy_rows(in, rows, 1.0f);
       },
       [&](std::size_t done) { chunks_reported = done; });
   EXPECT_EQ(first, std::vector<std::int32_t>(tokens.begin(), tokens.begin() + 8));
@@ -90,19 +100,22 @@ TEST(EvaluatePerplexity, WithoutBosTheChunkIsPassedUnchanged) {
 TEST(EvaluatePerplexity, WrongLogitCountAndBadTargetsAreErrors) {
   const auto tokens = toy_text(40);
   EvalInput input{tokens, plan_chunks(tokens.size(), 8, std::nullopt), 1, kVocab};
-  EXPECT_THROW(evaluate_perplexity(input, [](std::span<const std::int32_t> in) {
-                 return std::vector<float>(in.size() * (kVocab - 1));
+  EXPECT_THROW(evaluate_perplexity(input, [](std::span<const std::int32_t> in, inference::LogitRows) {
+                 return std::vector<float>(in.size() * kVocab);  // every row, not the scored ones
                }),
                Error);
   auto bad = tokens;
   bad[6] = static_cast<std::int32_t>(kVocab);  // scored target outside the vocabulary
   EvalInput bad_input{bad, input.plan, 1, kVocab};
-  EXPECT_THROW(evaluate_perplexity(bad_input, [](std::span<const std::int32_t> in) { return toy_logits(in, 1.0f); }),
+  EXPECT_THROW(evaluate_perplexity(bad_input, [](std::span<const std::int32_t> in,
+                                                 inference::LogitRows rows) { return toy_rows(in, rows, 1.0f); }),
                Error);
 }
 
 ForwardFn toy_model(float sharpness) {
-  return [sharpness](std::span<const std::int32_t> in) { return toy_logits(in, sharpness); };
+  return [sharpness](std::span<const std::int32_t> in, inference::LogitRows rows) {
+    return toy_rows(in, rows, sharpness);
+  };
 }
 
 TEST(EvaluateKlDivergence, ModelAgainstItselfIsExactlyZero) {
@@ -147,6 +160,49 @@ TEST(EvaluateKlDivergence, SavedBaseGivesTheSameResultAsTheBaseModel) {
   // And a different model of the same family diverges by what the per-token definition says.
   // Softer logits (2.5 vs 3.0) keep the top token: agreement is 100%.
   EXPECT_EQ(direct.top1_agreement, 100.0);
+}
+
+}  // namespace
+}  // namespace swan::eval
+
+namespace swan::eval {
+namespace {
+
+// Chunks evaluated concurrently give exactly the sequential result (each chunk is computed
+// alike and all are summed in chunk order), report every chunk once, and carry a failing
+// chunk's error out of the threads.
+TEST(EvaluatePerplexity, ConcurrentChunksEqualSequentialExactly) {
+  const std::vector<std::int32_t> tokens = [] {
+    std::vector<std::int32_t> t(16 * 9 + 5);
+    for (std::size_t i = 0; i < t.size(); ++i) t[i] = static_cast<std::int32_t>((i * 5 + i / 7) % 11);
+    return t;
+  }();
+  EvalInput input{tokens, plan_chunks(tokens.size(), 16, std::nullopt), 1, 11};
+  const ForwardFn model = [](std::span<const std::int32_t> in, inference::LogitRows rows) {
+    std::vector<float> logits;
+    double state = 0;
+    for (std::size_t t = 0; t < in.size(); ++t) {
+      state = 0.6 * state + in[t];
+      if (t < rows.clipped_begin(in.size()) || t >= rows.clipped_end(in.size())) continue;
+      for (std::size_t v = 0; v < 11; ++v) logits.push_back(static_cast<float>(std::cos(0.2 * state * (v + 1) + t)));
+    }
+    return logits;
+  };
+  const auto sequential = evaluate_perplexity(input, model);
+  for (int concurrent : {2, 3, 64}) {
+    std::vector<std::size_t> reported;
+    const auto result = evaluate_perplexity(
+        input, model, [&](std::size_t done) { reported.push_back(done); }, concurrent);
+    EXPECT_EQ(result.ppl, sequential.ppl) << concurrent;
+    EXPECT_EQ(result.ppl_stderr, sequential.ppl_stderr) << concurrent;
+    EXPECT_EQ(result.tokens_scored, sequential.tokens_scored) << concurrent;
+    EXPECT_EQ(reported, (std::vector<std::size_t>{1, 2, 3, 4, 5, 6, 7, 8, 9})) << concurrent;
+  }
+  const ForwardFn failing = [&](std::span<const std::int32_t> in, inference::LogitRows rows) {
+    if (in[1] == tokens[16 * 4 + 1]) fail("chunk 4 broke");
+    return model(in, rows);
+  };
+  EXPECT_THROW(evaluate_perplexity(input, failing, {}, 3), Error);
 }
 
 }  // namespace

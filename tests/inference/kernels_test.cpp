@@ -4,7 +4,9 @@
 // over float, bf16 and quantized weights.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <cstring>
 #include <random>
 
@@ -206,6 +208,41 @@ TEST(FastExp, WithinTwoUlpOfLibmOverTheUsedRange) {
   EXPECT_EQ(fast_exp(0.0f), 1.0f);
   EXPECT_GT(fast_exp(-1000.0f), 0.0f);  // clamped, never NaN or a denormal trap
   EXPECT_LT(fast_exp(-1000.0f), 1e-37f);
+}
+
+}  // namespace
+}  // namespace swan::inference
+
+namespace swan::inference {
+namespace {
+
+TEST(FastExpDouble, WithinTwoUlpOfLibmOverTheUsedRange) {
+  double worst_ulp = 0.0;
+  for (double x = -708.0; x <= 709.0; x += 0.000913) {
+    const double expected = std::exp(x);
+    const double ulp = std::nextafter(expected, INFINITY) - expected;
+    worst_ulp = std::max(worst_ulp, std::abs(fast_exp(x) - expected) / ulp);
+  }
+  EXPECT_LE(worst_ulp, 2.0);
+  EXPECT_EQ(fast_exp(0.0), 1.0);
+  const double minus_infinity = -std::numeric_limits<double>::infinity();
+  EXPECT_GT(fast_exp(minus_infinity), 0.0);  // clamped to exp(-708): callers test for -inf themselves
+  EXPECT_LT(fast_exp(minus_infinity), 1e-307);
+}
+
+}  // namespace
+}  // namespace swan::inference
+
+namespace swan::inference {
+namespace {
+
+TEST(ClampOrdered, EqualsStdClampAcrossSignsZerosInfinitiesAndSubnormals) {
+  const float inf = std::numeric_limits<float>::infinity();
+  for (float x : {-inf, -1e30f, -88.0f, -87.0f, -86.99f, -1.0f, -1e-40f, -0.0f, 0.0f, 1e-40f, 3.5f, 88.0f, 88.01f, inf})
+    EXPECT_EQ(clamp_ordered(x, -87.0f, 88.0f), std::clamp(x, -87.0f, 88.0f)) << x;
+  const double dinf = std::numeric_limits<double>::infinity();
+  for (double x : {-dinf, -709.0, -708.0, -707.5, -1e-310, -0.0, 0.0, 1e-310, 2.0, 709.0, 710.0, dinf})
+    EXPECT_EQ(clamp_ordered(x, -708.0, 709.0), std::clamp(x, -708.0, 709.0)) << x;
 }
 
 }  // namespace

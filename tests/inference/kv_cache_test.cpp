@@ -38,8 +38,9 @@ TEST(KvCache, BoundedCacheKeepsTheFirstEntriesAndTheNewest) {
   KvCache cache(1, 1, /*max_entries=*/6, /*keep=*/2);
   auto push = [&](float value) {
     cache.make_room(1);
-    const float kv[] = {value};
-    cache.append(0, kv, kv);
+    cache.extend(1);
+    cache.new_keys(0, 1)[0] = value;
+    cache.new_values(0, 1)[0] = value;
     cache.advance(1);
   };
   for (int i = 0; i < 9; ++i) push(static_cast<float>(i));

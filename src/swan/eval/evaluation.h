@@ -17,11 +17,15 @@
 #include "swan/eval/chunking.h"
 #include "swan/eval/kl_divergence.h"
 #include "swan/eval/perplexity.h"
+#include "swan/inference/logit_rows.h"
 
 namespace swan::eval {
 
-// Logits [tokens.size(), vocab] (row t predicts token t+1) for a sequence from position 0.
-using ForwardFn = std::function<std::vector<float>(std::span<const std::int32_t> tokens)>;
+// Logits [rows' count, vocab] of the rows `rows` (row t predicts token t+1) for a sequence
+// from position 0. The loops ask only for the scored rows (chunking.h): the output projection
+// of the others would be wasted work.
+using ForwardFn =
+    std::function<std::vector<float>(std::span<const std::int32_t> tokens, inference::LogitRows rows)>;
 // Told after each chunk how many chunks are done.
 using ChunkDoneFn = std::function<void(std::size_t chunks_done)>;
 
@@ -32,11 +36,22 @@ struct EvalInput {
   std::size_t vocab_size = 0;       // logits per row
 };
 
-PerplexityResult evaluate_perplexity(const EvalInput& input, const ForwardFn& model, const ChunkDoneFn& on_chunk = {});
+// With concurrent_chunks > 1, up to that many chunks are evaluated at once on OpenMP threads,
+// each chunk's forward pass on its one thread (nested regions stay inactive): chunks share
+// nothing, so no thread ever waits at a barrier for one the OS has descheduled (on a loaded
+// machine a forward pass's per-step barriers cost up to a time slice each), and the result is
+// the same for any concurrency (each chunk is computed alike, all are summed in chunk order).
+// `model` must then be safe to call from several threads at once; on_chunk is called under a
+// lock with the number of chunks finished so far.
+PerplexityResult evaluate_perplexity(const EvalInput& input, const ForwardFn& model, const ChunkDoneFn& on_chunk = {},
+                                     int concurrent_chunks = 1);
 
-// Log-softmax of the scored rows (first_scored_row() … ctx-2) of one chunk's logits, written
-// row-major to `out` (scored_per_chunk × vocab).
-void scored_log_probs(std::span<const float> chunk_logits, const ChunkPlan& plan, std::size_t vocab_size,
+// The rows of a chunk's logits that are scored: first_scored_row() … ctx-2.
+inference::LogitRows scored_rows(const ChunkPlan& plan);
+
+// Log-softmax of the scored rows of one chunk (scored_logits: scored_per_chunk × vocab, as
+// the forward pass returns them for scored_rows()), written row-major to `out` (same size).
+void scored_log_probs(std::span<const float> scored_logits, const ChunkPlan& plan, std::size_t vocab_size,
                       std::span<float> out);
 
 // Where the base distribution of a chunk comes from: fills `out` (scored_per_chunk × vocab)

@@ -5,8 +5,16 @@
 
 #include "swan/core/error.h"
 #include "swan/eval/log_softmax.h"
+#include "swan/inference/vector_math.h"
 
 namespace swan::eval {
+namespace {
+
+// exp(-708) ≈ 3e-308, the smallest input of the vector exp: base probabilities below it are
+// treated as 0 (their terms are below 1e-305 nats unless the model gives the token -inf).
+constexpr double kNegligibleLogProbability = -708.0;
+
+}  // namespace
 
 TokenComparison compare_token(std::span<const float> base_log_probs, std::span<const float> model_log_probs,
                               std::int32_t target) {
@@ -17,12 +25,17 @@ TokenComparison compare_token(std::span<const float> base_log_probs, std::span<c
          base_log_probs.size());
   }
   TokenComparison result;
+  // One vectorised pass: p = exp(log p) by the float64 vector exp, terms summed in float64.
+  const float* base = base_log_probs.data();
+  const float* model = model_log_probs.data();
   double kld = 0.0;
+#pragma omp simd reduction(+ : kld)
   for (std::size_t v = 0; v < base_log_probs.size(); ++v) {
-    const double log_p = base_log_probs[v];
-    const double p = std::exp(log_p);
-    // p == 0 contributes nothing, even where the model also says -inf (avoids 0 · inf).
-    if (p > 0) kld += p * (log_p - static_cast<double>(model_log_probs[v]));
+    const double log_p = base[v];
+    const double term = inference::fast_exp(log_p) * (log_p - static_cast<double>(model[v]));
+    // p below exp(-708) (and p == 0, log p = -inf) contributes nothing, even where the model
+    // also says -inf (avoids 0 · inf).
+    kld += log_p > kNegligibleLogProbability ? term : 0.0;
   }
   result.kld = kld;
   const auto t = static_cast<std::size_t>(target);

@@ -1,24 +1,36 @@
 #include "swan/eval/log_softmax.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "swan/core/error.h"
+#include "swan/inference/vector_math.h"
 
 namespace swan::eval {
 
 double log_sum_exp(std::span<const float> logits) {
   if (logits.empty()) fail("log-softmax of an empty logit row (vocabulary size 0?)");
-  float max_logit = logits[0];
-  for (float v : logits) max_logit = v > max_logit ? v : max_logit;
-  // A NaN never wins the comparison above, so it is caught by the sum below instead.
+  // Two vectorised passes over the row (max, then the sum of exponentials in float64 with a
+  // vectorised exp): raw pointers so that GCC vectorises them.
+  const float* values = logits.data();
+  const std::size_t n = logits.size();
+  float max_logit = -std::numeric_limits<float>::infinity();
+  int nan_count = 0;
+#pragma omp simd reduction(max : max_logit) reduction(+ : nan_count)
+  for (std::size_t i = 0; i < n; ++i) {
+    max_logit = std::max(max_logit, values[i]);  // a NaN never wins the comparison: counted apart
+    nan_count += values[i] != values[i] ? 1 : 0;
+  }
+  if (nan_count > 0) fail("logit row contains NaN: the forward pass is broken (check the model weights)");
   if (std::isinf(max_logit) && max_logit > 0) {
     fail("logit row contains +inf: the forward pass overflowed (check the model weights)");
   }
   if (std::isinf(max_logit)) fail("logit row is all -inf: no token has non-zero probability");
   const double max = max_logit;
   double sum = 0.0;
-  for (float v : logits) sum += std::exp(static_cast<double>(v) - max);
-  if (!std::isfinite(sum)) fail("logit row contains NaN: the forward pass is broken (check the model weights)");
+#pragma omp simd reduction(+ : sum)
+  for (std::size_t i = 0; i < n; ++i) sum += inference::fast_exp(static_cast<double>(values[i]) - max);
   return max + std::log(sum);
 }
 
@@ -38,11 +50,13 @@ double negative_log_likelihood(std::span<const float> logits, std::int32_t targe
 }
 
 std::size_t argmax(std::span<const float> values) {
-  std::size_t best = 0;
-  for (std::size_t i = 1; i < values.size(); ++i) {
-    if (values[i] > values[best]) best = i;
-  }
-  return best;
+  if (values.empty()) return 0;
+  // The largest value (vectorised), then its first position.
+  const float* v = values.data();
+  float best = v[0];
+#pragma omp simd reduction(max : best)
+  for (std::size_t i = 0; i < values.size(); ++i) best = std::max(best, v[i]);
+  return static_cast<std::size_t>(std::find(values.begin(), values.end(), best) - values.begin());
 }
 
 }  // namespace swan::eval

@@ -27,6 +27,11 @@ nlohmann::ordered_json perplexity_json(const PerplexityReport& report) {
   json["tokens_scored"] = report.result.tokens_scored;
   json["chunks"] = report.plan.chunk_count;
   json["ctx"] = report.plan.ctx;
+  json["seconds"] = report.seconds;
+  json["evaluation_seconds"] = report.evaluation_seconds;
+  json["tokens_per_second"] = report.evaluation_seconds > 0
+                                  ? static_cast<double>(report.plan.tokens_covered()) / report.evaluation_seconds
+                                  : 0.0;
   return json;
 }
 

@@ -16,6 +16,7 @@
 #include "swan/io/atomic_file.h"
 #include "swan/eval/eval_text.h"
 #include "swan/eval/evaluation.h"
+#include "swan/inference/linear.h"
 #include "swan/inference/model.h"
 
 namespace swan::eval {
@@ -65,7 +66,7 @@ void check_context(const ChunkPlan& plan, const inference::Model& model, const s
 }
 
 ForwardFn forward_of(const inference::Model& model) {
-  return [&model](std::span<const std::int32_t> tokens) { return model.forward(tokens); };
+  return [&model](std::span<const std::int32_t> tokens, inference::LogitRows rows) { return model.forward(tokens, rows); };
 }
 
 }  // namespace
@@ -88,9 +89,13 @@ PerplexityReport run_perplexity(const std::filesystem::path& model_dir, const st
   const EvalInput input{tokens.tokens, plan, tokens.bos, model.vocab_size()};
   PerplexityReport report;
   report.plan = plan;
-  report.result = evaluate_perplexity(input, forward_of(model), [&](std::size_t done) {
-    progress.update(done * plan.ctx);
-  });
+  const auto evaluation_start = Clock::now();
+  // Chunks run concurrently, one per thread (evaluation.h says why). BLAS stays on the
+  // calling threads for the whole evaluation, so no forward pass toggles it under another.
+  const inference::SingleThreadedBlas single_threaded_blas;
+  report.result = evaluate_perplexity(
+      input, forward_of(model), [&](std::size_t done) { progress.update(done * plan.ctx); }, omp_get_max_threads());
+  report.evaluation_seconds = seconds_since(evaluation_start);
   progress.finish();
   report.seconds = seconds_since(start);
   return report;
@@ -173,10 +178,13 @@ KldReport run_kl_divergence(const KldRun& run, const RunSettings& settings) {
     if (base->config().is_moe() && model.config().is_moe()) {
       const auto k = static_cast<std::size_t>(model.config().moe.experts_per_token);
       base_source = base_from_model(
-          [&](std::span<const std::int32_t> t) { return base->forward(t, nullptr, &base_routing); }, plan,
+          [&](std::span<const std::int32_t> t, inference::LogitRows rows) {
+            return base->forward(t, nullptr, &base_routing, rows);
+          },
+          plan,
           model.vocab_size());
-      model_forward = [&, k](std::span<const std::int32_t> t) {
-        auto logits = model.forward(t, nullptr, &model_routing);
+      model_forward = [&, k](std::span<const std::int32_t> t, inference::LogitRows rows) {
+        auto logits = model.forward(t, nullptr, &model_routing, rows);
         flips.add(base_routing, model_routing, k);
         return logits;
       };

@@ -29,7 +29,8 @@ inline constexpr std::size_t kDefaultContext = 512;
 struct PerplexityReport {
   ChunkPlan plan;
   PerplexityResult result;
-  double seconds = 0;
+  double seconds = 0;             // the whole run: reading, tokenizing, loading, evaluating
+  double evaluation_seconds = 0;  // the chunks' forward passes and scoring only
 };
 
 PerplexityReport run_perplexity(const std::filesystem::path& model_dir, const std::filesystem::path& text_path,

@@ -38,57 +38,66 @@ void softmax_prefix(float* row, std::size_t count) {
 
 }  // namespace
 
-void causal_attention(const AttentionShape& shape, std::span<const float> q, std::span<const float> k,
-                      std::span<const float> v, std::span<float> out) {
-  const std::size_t n = shape.tokens;
-  const std::size_t d = shape.head_dim;
+void check_attention_shape(const AttentionShape& shape, std::size_t q_values, std::size_t kv_values,
+                           std::size_t out_values) {
   SWAN_CHECK(shape.kv_heads > 0 && shape.heads % shape.kv_heads == 0, "heads {} kv_heads {}", shape.heads,
              shape.kv_heads);
+  SWAN_CHECK(q_values == shape.tokens * shape.heads * shape.head_dim && out_values == q_values,
+             "attention: {} query values, {} outputs for {} tokens", q_values, out_values, shape.tokens);
+  SWAN_CHECK(kv_values == shape.tokens * shape.kv_heads * shape.head_dim, "attention: {} key values for {} tokens",
+             kv_values, shape.tokens);
+}
+
+void causal_attention_in_team(const AttentionShape& shape, std::span<const float> q, std::span<const float> k,
+                              std::span<const float> v, std::span<float> out) {
+  const std::size_t n = shape.tokens;
+  const std::size_t d = shape.head_dim;
   const std::size_t q_stride = shape.heads * d;
   const std::size_t kv_stride = shape.kv_heads * d;
-  SWAN_CHECK(q.size() == n * q_stride && out.size() == q.size(), "attention: q/out sizes");
-  SWAN_CHECK(k.size() == n * kv_stride && v.size() == k.size(), "attention: k/v sizes");
-  if (n == 0) return;
-
   const std::size_t group = shape.heads / shape.kv_heads;
   const std::size_t blocks = (n + kQueryBlock - 1) / kQueryBlock;
   const std::size_t items = shape.heads * blocks;
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
-  // Multiply-adds of QK^T and PV over the causal triangle; small problems stay on one thread.
-  const bool parallel = shape.heads * n * n * d >= (std::size_t{1} << 22);
+  thread_local std::vector<float> scores;
 
-#pragma omp parallel if (parallel)
-  {
-    std::vector<float> scores;
 #pragma omp for schedule(dynamic, 1)
-    for (std::size_t item = 0; item < items; ++item) {
-      // Last query blocks first: they see the most keys, so the long items start early.
-      const std::size_t block = blocks - 1 - item / shape.heads;
-      const std::size_t head = item % shape.heads;
-      const std::size_t kv_head = head / group;
-      const std::size_t first = block * kQueryBlock;
-      const std::size_t rows = std::min(kQueryBlock, n - first);
-      const std::size_t keys = first + rows;  // causal: this block sees keys [0, keys)
-      scores.resize(rows * keys);
+  for (std::size_t item = 0; item < items; ++item) {
+    // Last query blocks first: they see the most keys, so the long items start early.
+    const std::size_t block = blocks - 1 - item / shape.heads;
+    const std::size_t head = item % shape.heads;
+    const std::size_t kv_head = head / group;
+    const std::size_t first = block * kQueryBlock;
+    const std::size_t rows = std::min(kQueryBlock, n - first);
+    const std::size_t keys = first + rows;  // causal: this block sees keys [0, keys)
+    scores.resize(rows * keys);
 
-      const float* q_block = q.data() + first * q_stride + head * d;
-      const float* k_head = k.data() + kv_head * d;
-      const float* v_head = v.data() + kv_head * d;
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(keys),
-                  static_cast<int>(d), scale, q_block, static_cast<int>(q_stride), k_head,
-                  static_cast<int>(kv_stride), 0.0f, scores.data(), static_cast<int>(keys));
-      for (std::size_t r = 0; r < rows; ++r) {
-        float* row = scores.data() + r * keys;
-        const std::size_t visible = first + r + 1;
-        softmax_prefix(row, visible);
-        std::fill(row + visible, row + keys, 0.0f);
-      }
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(d),
-                  static_cast<int>(keys), 1.0f, scores.data(), static_cast<int>(keys), v_head,
-                  static_cast<int>(kv_stride), 0.0f, out.data() + first * q_stride + head * d,
-                  static_cast<int>(q_stride));
+    const float* q_block = q.data() + first * q_stride + head * d;
+    const float* k_head = k.data() + kv_head * d;
+    const float* v_head = v.data() + kv_head * d;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(keys),
+                static_cast<int>(d), scale, q_block, static_cast<int>(q_stride), k_head, static_cast<int>(kv_stride),
+                0.0f, scores.data(), static_cast<int>(keys));
+    for (std::size_t r = 0; r < rows; ++r) {
+      float* row = scores.data() + r * keys;
+      const std::size_t visible = first + r + 1;
+      softmax_prefix(row, visible);
+      std::fill(row + visible, row + keys, 0.0f);
     }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(d),
+                static_cast<int>(keys), 1.0f, scores.data(), static_cast<int>(keys), v_head,
+                static_cast<int>(kv_stride), 0.0f, out.data() + first * q_stride + head * d,
+                static_cast<int>(q_stride));
   }
+}
+
+void causal_attention(const AttentionShape& shape, std::span<const float> q, std::span<const float> k,
+                      std::span<const float> v, std::span<float> out) {
+  check_attention_shape(shape, q.size(), k.size(), out.size());
+  SWAN_CHECK(v.size() == k.size(), "attention: {} values for {} keys", v.size(), k.size());
+  // Multiply-adds of QK^T and PV over the causal triangle; small problems stay on one thread.
+  const bool parallel = shape.heads * shape.tokens * shape.tokens * shape.head_dim >= (std::size_t{1} << 22);
+#pragma omp parallel if (parallel)
+  causal_attention_in_team(shape, q, k, v, out);
 }
 
 }  // namespace swan::inference

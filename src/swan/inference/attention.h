@@ -2,7 +2,7 @@
 // starting at position 0 (prefill; no KV cache). Blocked by query rows: for each
 // (head, block of queries) one sgemm forms the scores against only the keys the block can
 // see, a masked softmax runs per row, and a second sgemm applies them to the values.
-// Work items run in parallel (OpenMP), each sgemm single-threaded.
+// Work items are shared among the threads of an OpenMP team, each sgemm single-threaded.
 #pragma once
 
 #include <cstddef>
@@ -19,7 +19,16 @@ struct AttentionShape {
 
 // q: [tokens, heads * head_dim] (rotated), k / v: [tokens, kv_heads * head_dim] (k rotated);
 // out: [tokens, heads * head_dim]. Scores are scaled by 1 / sqrt(head_dim).
+// In its own parallel region (one thread for small problems).
 void causal_attention(const AttentionShape& shape, std::span<const float> q, std::span<const float> k,
                       std::span<const float> v, std::span<float> out);
+
+// The same as a team kernel (team.h); check_attention_shape() first.
+void causal_attention_in_team(const AttentionShape& shape, std::span<const float> q, std::span<const float> k,
+                              std::span<const float> v, std::span<float> out);
+
+// Throws swan::Error unless the sizes fit `shape` (kv_values: keys, and values, of the new tokens).
+void check_attention_shape(const AttentionShape& shape, std::size_t q_values, std::size_t kv_values,
+                           std::size_t out_values);
 
 }  // namespace swan::inference

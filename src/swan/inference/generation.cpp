@@ -28,7 +28,7 @@ GenerationResult generate(const Model& model, std::span<const std::int32_t> prom
   const std::size_t vocab = model.vocab_size();
   GenerationResult result;
   const auto start = Clock::now();
-  auto logits = model.forward(prompt, &cache, nullptr);
+  auto logits = model.forward(prompt, &cache, nullptr, {prompt.size() - 1, prompt.size()});  // sampling needs the last
   auto last = Clock::now();
   result.prompt_seconds = seconds_between(start, last);
   for (std::size_t step = 0; step < settings.max_tokens; ++step) {

@@ -25,9 +25,13 @@ class KvCache {
   // Before a forward call of `tokens` new tokens: drops old entries so that, with them, the
   // cache holds at most max_entries (when bounded). Returns how many entries remain.
   std::size_t make_room(std::size_t tokens);
-  // Appends a layer's keys / values of the new tokens ([tokens, kv_dim] each).
-  void append(std::size_t layer, std::span<const float> keys, std::span<const float> values);
-  // After every layer appended: the new tokens count as processed.
+  // Adds `tokens` entries at the end of every layer, for the forward pass to fill through
+  // new_keys / new_values (the k and v projections write straight into the cache).
+  void extend(std::size_t tokens);
+  // The last `tokens` entries of a layer ([tokens, kv_dim]).
+  std::span<float> new_keys(std::size_t layer, std::size_t tokens);
+  std::span<float> new_values(std::size_t layer, std::size_t tokens);
+  // After every layer filled its new entries: the new tokens count as processed.
   void advance(std::size_t tokens) { position_ += tokens; }
 
   std::span<const float> keys(std::size_t layer) const { return layers_[layer].keys; }
@@ -47,7 +51,11 @@ class KvCache {
 // Attention of `shape.tokens` new queries q ([tokens, heads * head_dim], rotated) over cached
 // keys / values ([entries, kv_heads * head_dim]) whose last `shape.tokens` entries are the new
 // tokens' own: new token t sees entries [0, entries - tokens + t]. out: [tokens, heads * head_dim].
+// In its own parallel region (one thread for small problems).
 void cached_attention(const AttentionShape& shape, std::span<const float> q, std::span<const float> keys,
                       std::span<const float> values, std::span<float> out);
+// The same as a team kernel (team.h).
+void cached_attention_in_team(const AttentionShape& shape, std::span<const float> q, std::span<const float> keys,
+                              std::span<const float> values, std::span<float> out);
 
 }  // namespace swan::inference

@@ -5,7 +5,8 @@
 //
 // Numerics: float32 activations throughout; matmuls accumulate in float32 (sgemm). Against
 // a float32 reference of the same weights the logits agree to ~1e-5..1e-4.
-// Threads: OpenMP (omp_get_max_threads()); OpenBLAS is held single-threaded during forward().
+// Threads: one OpenMP parallel region per forward pass (omp_get_max_threads() threads; team.h),
+// outside it only an MoE layer's expert block; OpenBLAS is held single-threaded during forward().
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,7 @@
 
 #include "swan/gguf/reader.h"
 #include "swan/inference/kv_cache.h"
+#include "swan/inference/logit_rows.h"
 #include "swan/inference/model_weights.h"
 #include "swan/io/model_directory.h"
 #include "swan/model/architecture.h"
@@ -39,6 +41,9 @@ class Model {
   // Logits [tokens.size(), vocab_size] (row t predicts token t+1) for the sequence starting at
   // position 0, causal attention. Token ids must lie in [0, vocab_size).
   std::vector<float> forward(std::span<const std::int32_t> tokens) const;
+  // Only the logits of `rows`: [rows' count, vocab_size], the same values as those rows of
+  // the full result.
+  std::vector<float> forward(std::span<const std::int32_t> tokens, LogitRows rows) const;
 
   // For experiments on one tensor (measuring its sensitivity): swaps the matrix named
   // `tensor_name` (an HF or mlx_lm weight name) with `replacement`, which must have the same
@@ -51,7 +56,7 @@ class Model {
   // their keys and values are appended), or from position 0 without a cache when it is null.
   // `routing`, when given, gets one LayerRouting per layer (empty for dense layers).
   std::vector<float> forward(std::span<const std::int32_t> tokens, KvCache* cache,
-                             std::vector<LayerRouting>* routing) const;
+                             std::vector<LayerRouting>* routing, LogitRows rows = {}) const;
   // An empty cache for this model; max_entries 0 = unbounded.
   KvCache make_cache(std::size_t max_entries = 0) const;
 

@@ -1,5 +1,6 @@
-// When an element-wise step of the forward pass (residual add, SwiGLU, RMSNorm, RoPE) is
-// worth its own OpenMP parallel region.
+// When an element-wise step (residual add, SwiGLU, RMSNorm, RoPE) called outside a forward
+// pass's parallel region (the MoE block, tests) is worth its own OpenMP parallel region.
+// Inside the forward pass these steps are team kernels (team.h) and always work-shared.
 #pragma once
 
 #include <cstddef>

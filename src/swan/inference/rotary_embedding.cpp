@@ -62,27 +62,30 @@ RopeTable make_rope_table(std::span<const float> inverse_frequencies, std::size_
   return table;
 }
 
-void apply_rope(const RopeTable& table, std::span<float> x, std::size_t tokens, std::size_t heads) {
+void apply_rope_token(const RopeTable& table, std::size_t token, float* x, std::size_t heads) {
   const std::size_t half = table.half;
   const std::size_t head_dim = 2 * half;
+  const float* cos = table.cos.data() + token * half;
+  const float* sin = table.sin.data() + token * half;
+  for (std::size_t h = 0; h < heads; ++h) {
+    float* first = x + h * head_dim;
+    float* second = first + half;
+#pragma omp simd
+    for (std::size_t i = 0; i < half; ++i) {
+      const float a = first[i];
+      const float b = second[i];
+      first[i] = a * cos[i] - b * sin[i];  // x * cos + rotate_half(x) * sin, rotate_half = [-b, a]
+      second[i] = b * cos[i] + a * sin[i];
+    }
+  }
+}
+
+void apply_rope(const RopeTable& table, std::span<float> x, std::size_t tokens, std::size_t heads) {
+  const std::size_t head_dim = 2 * table.half;
   SWAN_CHECK(tokens <= table.tokens && x.size() == tokens * heads * head_dim, "apply_rope: {} values for {}x{}x{}",
              x.size(), tokens, heads, head_dim);
 #pragma omp parallel for schedule(static) if (x.size() >= kParallelElementwiseMinValues)
-  for (std::size_t t = 0; t < tokens; ++t) {
-    const float* cos = table.cos.data() + t * half;
-    const float* sin = table.sin.data() + t * half;
-    for (std::size_t h = 0; h < heads; ++h) {
-      float* first = x.data() + (t * heads + h) * head_dim;
-      float* second = first + half;
-#pragma omp simd
-      for (std::size_t i = 0; i < half; ++i) {
-        const float a = first[i];
-        const float b = second[i];
-        first[i] = a * cos[i] - b * sin[i];   // x * cos + rotate_half(x) * sin, rotate_half = [-b, a]
-        second[i] = b * cos[i] + a * sin[i];
-      }
-    }
-  }
+  for (std::size_t t = 0; t < tokens; ++t) apply_rope_token(table, t, x.data() + t * heads * head_dim, heads);
 }
 
 }  // namespace swan::inference

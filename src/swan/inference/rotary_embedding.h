@@ -28,5 +28,7 @@ RopeTable make_rope_table(std::span<const float> inverse_frequencies, std::size_
 
 // Rotates every head of x ([tokens, heads * head_dim], token t at the table's row t) in place.
 void apply_rope(const RopeTable& table, std::span<float> x, std::size_t tokens, std::size_t heads);
+// The same for the `heads` heads of one token (table row `token`) at x, on the calling thread.
+void apply_rope_token(const RopeTable& table, std::size_t token, float* x, std::size_t heads);
 
 }  // namespace swan::inference
