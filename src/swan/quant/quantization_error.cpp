@@ -33,7 +33,7 @@ double quantization_sse(std::span<const float> weights, std::size_t rows, std::s
       const float* group = row + g * static_cast<std::size_t>(group_size);
       float scale, bias;  // the stored (dtype-rounded) values: what a reader reconstructs with
       if (method == ScaleMethod::optimized) {
-        detail::optimized_group(group, group_size, n_bins, scale_dtype, codes, scale, bias);
+        detail::optimized_group(group, nullptr, group_size, n_bins, scale_dtype, codes, scale, bias);
       } else {
         const detail::GroupParams params = detail::group_params(detail::group_range(group, group_size), n_bins);
         detail::group_codes(group, group_size, params, n_bins, codes);
