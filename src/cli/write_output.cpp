@@ -18,8 +18,9 @@ void add_output_options(CLI::App& command, OutputOptions& options, int& threads)
   command
       .add_option("--scales", options.scales,
                   "how each group's scale and bias are chosen: minmax (MLX's rule, byte-identical to "
-                  "mlx_lm.convert) or optimized (per-group search for the lowest reconstruction error; same "
-                  "format, size and loader). Default: " +
+                  "mlx_lm.convert) or optimized (per-group search for the lowest reconstruction error, each "
+                  "input column's error weighted by the squared RMSNorm weight it reads; same format, size and "
+                  "loader). Default: " +
                       quant::to_string(quant::kDefaultScaleMethod) + ", or a saved plan's own")
       ->check(CLI::IsMember({"minmax", "optimized"}));
   command.add_flag("--force", options.force, "replace a non-empty output directory");

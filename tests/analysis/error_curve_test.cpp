@@ -13,6 +13,7 @@
 #include "swan/core/float_formats.h"
 #include "swan/io/model_directory.h"
 #include "swan/quant/affine.h"
+#include "swan/quant/affine_optimized.h"
 
 namespace swan::analysis {
 namespace {
@@ -49,6 +50,62 @@ TEST(ErrorCurve, PointsEqualTheWrittenQuantizersError) {
   }
   // 2 bits at g32 on Student-t weights: roughly 10 dB; 8 bits: about 45 dB.
   EXPECT_GT(sqnr_db(curve.find(8, 64)->relative_error), sqnr_db(curve.find(2, 32)->relative_error) + 25.0);
+}
+
+// Optimized curves with column weights measure the weighted quantizer the writer runs (its
+// plain squared error): on the whole matrix, and on sampled 128-column blocks, each quantized
+// by hand with the weights of its own columns.
+TEST(ErrorCurve, WeightedOptimizedCurveIsTheWrittenQuantizersError) {
+  std::mt19937 rng(6);
+  std::student_t_distribution<float> heavy(3.0f);
+  std::lognormal_distribution<float> gamma(0.0f, 0.5f);
+  const std::size_t rows = 64, cols = 512;
+  std::vector<float> w(rows * cols), column_weights(cols);
+  for (auto& v : w) v = bf16_to_float(float_to_bf16(0.02f * heavy(rng)));
+  for (auto& v : column_weights) v = gamma(rng) * gamma(rng);
+  auto block_error = [&](std::size_t row, std::size_t first_col, std::size_t width, int bits, int group,
+                         double& norm) {
+    const quant::AffineFormat format{bits, group};
+    const std::vector<float> x(w.begin() + static_cast<std::ptrdiff_t>(row * cols + first_col),
+                               w.begin() + static_cast<std::ptrdiff_t>(row * cols + first_col + width));
+    std::vector<std::uint32_t> packed(quant::packed_words_per_row(width, bits));
+    std::vector<float> scales(quant::groups_per_row(width, group)), biases(scales.size()), out(width);
+    quant::quantize_affine_optimized_reference(x, 1, width, format, DType::BF16,
+                                               std::span(column_weights).subspan(first_col, width), packed, scales,
+                                               biases);
+    quant::dequantize_affine(packed, scales, biases, 1, width, format, out);
+    double sse = 0.0;
+    for (std::size_t i = 0; i < width; ++i) {
+      sse += (static_cast<double>(x[i]) - out[i]) * (static_cast<double>(x[i]) - out[i]);
+      norm += static_cast<double>(x[i]) * x[i];
+    }
+    return sse;
+  };
+  const ErrorCurve whole = measure_error_curve({w.data(), rows, cols}, rows, DType::BF16, {1 << 30, 1},
+                                               quant::ScaleMethod::optimized, column_weights);
+  const CurveSampling sampling{1 << 12, 8};
+  const ErrorCurve sampled = measure_error_curve({w.data(), rows, cols}, rows, DType::BF16, sampling,
+                                                 quant::ScaleMethod::optimized, column_weights);
+  const auto blocks = sampled_blocks(rows, cols, sampling);
+  ASSERT_FALSE(blocks.empty());
+  const ErrorCurve unweighted =
+      measure_error_curve({w.data(), rows, cols}, rows, DType::BF16, {1 << 30, 1}, quant::ScaleMethod::optimized);
+  int differs = 0;
+  for (const auto& p : whole.points) {
+    SCOPED_TRACE(testing::Message() << p.bits << "-bit g" << p.group_size);
+    double sse = 0.0, norm = 0.0;
+    for (std::size_t r = 0; r < rows; ++r) sse += block_error(r, 0, cols, p.bits, p.group_size, norm);
+    EXPECT_NEAR(p.relative_error, sse / norm, 1e-9 * p.relative_error);
+    sse = norm = 0.0;
+    for (const std::int64_t b : blocks) {
+      const auto per_row = static_cast<std::int64_t>(cols) / kCurveBlock;
+      sse += block_error(static_cast<std::size_t>(b / per_row), static_cast<std::size_t>((b % per_row) * kCurveBlock),
+                         kCurveBlock, p.bits, p.group_size, norm);
+    }
+    EXPECT_NEAR(sampled.find(p.bits, p.group_size)->relative_error, sse / norm, 1e-9 * sse / norm);
+    differs += unweighted.find(p.bits, p.group_size)->relative_error != p.relative_error;
+  }
+  EXPECT_GT(differs, 12);  // the weights reach the quantizer
 }
 
 TEST(ErrorCurve, OnlyLegalGroupSizes) {

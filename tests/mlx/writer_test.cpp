@@ -18,6 +18,7 @@
 #include "swan/mlx/writer.h"
 #include "swan/plan/builders.h"
 #include "swan/quant/affine.h"
+#include "swan/quant/affine_optimized.h"
 
 namespace swan::mlx {
 namespace {
@@ -143,6 +144,21 @@ TEST(MlxWriter, Qwen3TinyUniform) {
 // The plan's scale method reaches the file: every quantized tensor is exactly
 // quant::quantize_affine(..., optimized) of the source weights (bf16, so exact in float32),
 // and differs from the min/max file.
+// The norm weight whose output a qwen3-tiny tensor reads (input_importance.h's rule, spelled
+// out by hand for this model's names), or "" for uniform.
+std::string input_norm_of(const std::string& name) {
+  if (name == "model.embed_tokens.weight") return "model.norm.weight";  // tied: the output head
+  const std::size_t layer_end = name.find('.', std::string("model.layers.").size());
+  const std::string layer = name.substr(0, layer_end + 1);
+  for (const char* p : {"q_proj", "k_proj", "v_proj"})
+    if (name.ends_with(std::string(p) + ".weight")) return layer + "input_layernorm.weight";
+  for (const char* p : {"gate_proj", "up_proj"})
+    if (name.ends_with(std::string(p) + ".weight")) return layer + "post_attention_layernorm.weight";
+  return "";
+}
+
+// Optimized scales are the reference quantizer's, weighted by the squared norm weights
+// (scaled to mean 1) where a tensor reads a norm, unweighted elsewhere; min/max differs.
 TEST(MlxWriter, WritesWithThePlansScaleMethod) {
   test::ScratchDir scratch;
   const ModelDirectory source(model("qwen3-tiny-5.8m"));
@@ -155,7 +171,7 @@ TEST(MlxWriter, WritesWithThePlansScaleMethod) {
   const auto optimized = test::read_tensors(scratch / "optimized");
   SafetensorsFile src(model("qwen3-tiny-5.8m") / "model.safetensors");
   const quant::AffineFormat format{3, 64};
-  int checked = 0;
+  int checked = 0, weighted = 0;
   for (const auto& t : plan.tensors()) {
     if (!t.decision.is_quantized()) continue;
     const auto& info = src.at(t.sources[0]);
@@ -163,10 +179,20 @@ TEST(MlxWriter, WritesWithThePlansScaleMethod) {
     const std::size_t rows = static_cast<std::size_t>(t.num_elements()) / cols;
     std::vector<float> weights(rows * cols);
     convert_to_float(info.dtype, src.data(info), weights);
+    std::vector<float> column_weights;
+    if (const std::string norm = input_norm_of(t.sources[0]); !norm.empty()) {
+      const auto& norm_info = src.at(norm);
+      std::vector<float> gamma(cols);
+      convert_to_float(norm_info.dtype, src.data(norm_info), gamma);
+      double sum = 0.0;
+      for (const float g : gamma) sum += g * g;  // float squares (exact for bf16 norms), double sum
+      for (const float g : gamma) column_weights.push_back(static_cast<float>((g * g) / (sum / cols)));
+      ++weighted;
+    }
     std::vector<std::uint32_t> packed(rows * quant::packed_words_per_row(cols, 3));
     std::vector<float> scales(rows * quant::groups_per_row(cols, 64)), biases(scales.size());
-    quant::quantize_affine(weights, rows, cols, format, DType::BF16, packed, scales, biases, 1,
-                           quant::ScaleMethod::optimized);
+    quant::quantize_affine_optimized_reference(weights, rows, cols, format, DType::BF16, column_weights, packed,
+                                               scales, biases);
     const std::string module = t.name.substr(0, t.name.size() - std::string(".weight").size());
     const auto& written = optimized.at(t.name).data;
     ASSERT_EQ(written.size(), packed.size() * 4) << t.name;
@@ -178,6 +204,7 @@ TEST(MlxWriter, WritesWithThePlansScaleMethod) {
     ++checked;
   }
   EXPECT_GT(checked, 10);
+  EXPECT_EQ(weighted, 1 + 6 * 5);  // the tied embedding; q, k, v, gate, up in each of 6 layers
 }
 
 TEST(MlxWriter, ShardsAreSplitLikeMlxLm) {

@@ -9,7 +9,9 @@
 #include <mutex>
 
 #include "swan/analysis/fingerprint.h"
+#include "swan/analysis/input_importance.h"
 #include "swan/analysis/tensor_analysis.h"
+#include "swan/model/mlx_naming.h"
 #include "swan/core/bounded_decimal.h"
 #include "swan/core/error.h"
 
@@ -60,6 +62,9 @@ Manifest analyze_model(const ModelDirectory& model, const std::string& model_lab
   // The setting is process-wide, so it is put back for the layers that run after us.
   const int blas_threads = openblas_get_num_threads();
   openblas_set_num_threads(1);
+  // Only optimized error curves need it (the tied embedding reads the final norm's weights).
+  const bool tied = options.curve_scales == quant::ScaleMethod::optimized && model.has_config() &&
+                    model::decide_output_head(model).tied;
   std::vector<ManifestTensor> entries(count);
   std::mutex progress_mutex;
   std::exception_ptr first_error;
@@ -94,7 +99,12 @@ Manifest analyze_model(const ModelDirectory& model, const std::string& model_lab
         read_matrix_blocks(model, tensor, blocks, buffer);
         return std::span<const float>(buffer);
       };
-      entries[i] = analyze_tensor(info.name, info.shape, info.dtype, reader, options, block_reader);
+      // The writer's column weights for this tensor, so optimized curves measure its quantizer.
+      const std::vector<float> column_weights =
+          options.curve_scales == quant::ScaleMethod::optimized && needs_error_curve(info.shape, info.dtype, options)
+              ? input_column_importance(model, info.name, static_cast<std::size_t>(info.shape.back()), tied)
+              : std::vector<float>{};
+      entries[i] = analyze_tensor(info.name, info.shape, info.dtype, reader, options, block_reader, column_weights);
       model.file(tensor).release(info);
       std::lock_guard lock(progress_mutex);
       ++state.tensors_done;

@@ -56,10 +56,36 @@ bool has_error_curve(std::int64_t cols) { return cols > 0 && cols % kCurveGroupS
 
 namespace {
 
-// The curve of `measured`, a matrix of whole groups (t itself or its gathered blocks), for a
-// stored tensor of stored_rows x cols.
+// The squared error of `measured` with one option: the whole matrix at once, or with column
+// weights and gathered blocks, block by block with the weights of that block's columns.
+double option_sse(const MatrixView& measured, std::int64_t cols, quant::AffineFormat format, DType scale_dtype,
+                  quant::ScaleMethod scales, std::span<const float> column_weights,
+                  std::span<const std::int64_t> blocks) {
+  const auto rows = static_cast<std::size_t>(measured.rows);
+  const auto measured_cols = static_cast<std::size_t>(measured.cols);
+  if (column_weights.empty() || blocks.empty())
+    return quant::quantization_sse(measured.values(), rows, measured_cols, format, scale_dtype, /*threads=*/1, scales,
+                                   column_weights);
+  const std::int64_t per_row = cols / kCurveBlock;
+  double sse = 0.0;
+  for (std::size_t i = 0; i < rows; ++i) {
+    const auto first_col = static_cast<std::size_t>((blocks[i] % per_row) * kCurveBlock);
+    sse += quant::quantization_sse(measured.values().subspan(i * measured_cols, measured_cols), 1, measured_cols,
+                                   format, scale_dtype, 1, scales, column_weights.subspan(first_col, measured_cols));
+  }
+  return sse;
+}
+
+// The curve of `measured`, a matrix of whole groups (t itself or its gathered blocks, then
+// `blocks` their indices when column weights are given), for a stored tensor of
+// stored_rows x cols.
 ErrorCurve curve_of(const MatrixView& measured, std::int64_t stored_rows, std::int64_t cols, DType scale_dtype,
-                    quant::ScaleMethod scales) {
+                    quant::ScaleMethod scales, std::span<const float> column_weights = {},
+                    std::span<const std::int64_t> blocks = {}) {
+  SWAN_CHECK(column_weights.empty() || static_cast<std::int64_t>(column_weights.size()) == cols,
+             "error curve: {} column weights for {} columns", column_weights.size(), cols);
+  SWAN_CHECK(column_weights.empty() || measured.cols == cols || static_cast<std::int64_t>(blocks.size()) == measured.rows,
+             "error curve: column weights on sampled blocks need the block indices");
   ErrorCurve curve;
   curve.scales = quant::to_string(scales);
   curve.rows = stored_rows;
@@ -68,13 +94,13 @@ ErrorCurve curve_of(const MatrixView& measured, std::int64_t stored_rows, std::i
   curve.values_measured = measured.rows * measured.cols;
   double sum_squares = 0.0;
   for (const float v : measured.values()) sum_squares += static_cast<double>(v) * v;
-  const auto rows = static_cast<std::size_t>(measured.rows);
-  const auto measured_cols = static_cast<std::size_t>(measured.cols);
+  // Weights only steer the optimized search; min/max ignores them.
+  if (scales != quant::ScaleMethod::optimized) column_weights = {};
   for (const int bits : kCurveBits) {
     for (const int group_size : kCurveGroupSizes) {
       if (cols % group_size != 0) continue;
-      const double sse = quant::quantization_sse(measured.values(), rows, measured_cols, {bits, group_size},
-                                                 scale_dtype, /*threads=*/1, scales);
+      const double sse =
+          option_sse(measured, cols, {bits, group_size}, scale_dtype, scales, column_weights, blocks);
       curve.points.push_back({bits, group_size, sum_squares > 0.0 ? sse / sum_squares : 0.0});
     }
   }
@@ -84,20 +110,23 @@ ErrorCurve curve_of(const MatrixView& measured, std::int64_t stored_rows, std::i
 }  // namespace
 
 ErrorCurve measure_error_curve(const MatrixView& t, std::int64_t stored_rows, DType scale_dtype,
-                               const CurveSampling& sampling, quant::ScaleMethod scales) {
+                               const CurveSampling& sampling, quant::ScaleMethod scales,
+                               std::span<const float> column_weights) {
   const auto blocks = sampled_blocks(t.rows, t.cols, sampling);
-  if (blocks.empty()) return curve_of(t, stored_rows, t.cols, scale_dtype, scales);
+  if (blocks.empty()) return curve_of(t, stored_rows, t.cols, scale_dtype, scales, column_weights);
   const std::vector<float> gathered = gather_blocks(t, blocks, kCurveBlock);
   return curve_of({gathered.data(), static_cast<std::int64_t>(blocks.size()), kCurveBlock}, stored_rows, t.cols,
-                  scale_dtype, scales);
+                  scale_dtype, scales, column_weights, blocks);
 }
 
 ErrorCurve measure_error_curve_of_blocks(std::span<const float> gathered, std::int64_t rows, std::int64_t cols,
-                                         DType scale_dtype, quant::ScaleMethod scales) {
+                                         DType scale_dtype, quant::ScaleMethod scales,
+                                         std::span<const float> column_weights,
+                                         std::span<const std::int64_t> blocks) {
   SWAN_CHECK(gathered.size() % kCurveBlock == 0, "gathered curve blocks hold {} values, not whole 128-value blocks",
              gathered.size());
   return curve_of({gathered.data(), static_cast<std::int64_t>(gathered.size()) / kCurveBlock, kCurveBlock}, rows, cols,
-                  scale_dtype, scales);
+                  scale_dtype, scales, column_weights, blocks);
 }
 
 }  // namespace swan::analysis

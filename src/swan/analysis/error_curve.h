@@ -75,14 +75,20 @@ bool has_error_curve(std::int64_t cols);
 // `stored_rows` rows (more than t.rows when t holds a sample of experts). Scales and biases
 // are rounded to `scale_dtype` as the writer stores them; `scales` is the quantizer the writer
 // will use. Single-threaded (the analysis runs tensors in parallel); deterministic.
+// `column_weights` (t.cols values, or empty) are the optimized quantizer's column weights, as
+// the writer passes them (analysis/input_importance.h); the error measured stays unweighted.
 ErrorCurve measure_error_curve(const MatrixView& t, std::int64_t stored_rows, DType scale_dtype,
                                const CurveSampling& sampling = {},
-                               quant::ScaleMethod scales = quant::ScaleMethod::minmax);
+                               quant::ScaleMethod scales = quant::ScaleMethod::minmax,
+                               std::span<const float> column_weights = {});
 
 // The same curve from the sampled blocks alone — sampled_blocks(rows, cols, sampling)'s blocks,
 // 128 values each, in that order — so a reader can widen a sample of a huge matrix instead of
-// all of it. Equals measure_error_curve of the whole matrix with the same sampling.
+// all of it. Equals measure_error_curve of the whole matrix with the same sampling. With
+// column weights, `blocks` must be those block indices (each block's columns pick its weights).
 ErrorCurve measure_error_curve_of_blocks(std::span<const float> gathered, std::int64_t rows, std::int64_t cols,
-                                         DType scale_dtype, quant::ScaleMethod scales = quant::ScaleMethod::minmax);
+                                         DType scale_dtype, quant::ScaleMethod scales = quant::ScaleMethod::minmax,
+                                         std::span<const float> column_weights = {},
+                                         std::span<const std::int64_t> blocks = {});
 
 }  // namespace swan::analysis

@@ -74,7 +74,8 @@ namespace {
 
 // SWAN's part of the entry: classification, metrics, scores and decision.
 ManifestTensor analyze_tensor_metrics(std::string_view name, std::span<const std::int64_t> shape, DType dtype,
-                                      const MatrixReader& read_matrix, const AnalysisOptions& options);
+                                      const MatrixReader& read_matrix, const AnalysisOptions& options,
+                                      std::span<const float> curve_column_weights);
 
 // Rows of the stored tensor (all experts), which the curve describes; T may hold a sample.
 std::int64_t stored_rows(std::span<const std::int64_t> shape) {
@@ -85,10 +86,10 @@ std::int64_t stored_rows(std::span<const std::int64_t> shape) {
 
 ManifestTensor analyze_tensor(std::string_view name, std::span<const std::int64_t> shape, DType dtype,
                               const MatrixReader& read_matrix, const AnalysisOptions& options,
-                              const BlockReader& read_blocks) {
+                              const BlockReader& read_blocks, std::span<const float> curve_column_weights) {
   ManifestTensor entry;
   if (options.swan_metrics) {
-    entry = analyze_tensor_metrics(name, shape, dtype, read_matrix, options);
+    entry = analyze_tensor_metrics(name, shape, dtype, read_matrix, options, curve_column_weights);
   } else {
     entry.name = std::string(name);
     entry.shape.assign(shape.begin(), shape.end());
@@ -104,7 +105,7 @@ ManifestTensor analyze_tensor(std::string_view name, std::span<const std::int64_
     const auto blocks = sampled_blocks(shape[0], shape[1], options.curve_sampling);
     if (!blocks.empty()) {
       entry.error_curve = measure_error_curve_of_blocks(read_blocks(blocks), shape[0], shape[1], dtype,
-                                                        options.curve_scales);
+                                                        options.curve_scales, curve_column_weights, blocks);
       return entry;
     }
   }
@@ -114,14 +115,15 @@ ManifestTensor analyze_tensor(std::string_view name, std::span<const std::int64_
              "tensor {}: analysis matrix has {} values, expected {}x{}", name, values.size(), layout.rows, layout.cols);
   entry.error_curve =
       measure_error_curve({values.data(), layout.rows, layout.cols}, stored_rows(shape), dtype, options.curve_sampling,
-                          options.curve_scales);
+                          options.curve_scales, curve_column_weights);
   return entry;
 }
 
 namespace {
 
 ManifestTensor analyze_tensor_metrics(std::string_view name, std::span<const std::int64_t> shape, DType dtype,
-                                      const MatrixReader& read_matrix, const AnalysisOptions& options) {
+                                      const MatrixReader& read_matrix, const AnalysisOptions& options,
+                                      std::span<const float> curve_column_weights) {
   const Thresholds thresholds = Thresholds::of(options.threshold_set);
   ManifestTensor entry;
   entry.name = std::string(name);
@@ -168,7 +170,8 @@ ManifestTensor analyze_tensor_metrics(std::string_view name, std::span<const std
   entry.raw = std::move(metrics.raw);
   entry.decision = recommend_bits(*entry.composite_score, name_class, thresholds);
   if (needs_error_curve(shape, dtype, options))
-    entry.error_curve = measure_error_curve(t, stored_rows(shape), dtype, options.curve_sampling, options.curve_scales);
+    entry.error_curve = measure_error_curve(t, stored_rows(shape), dtype, options.curve_sampling, options.curve_scales,
+                                            curve_column_weights);
   return entry;
 }
 

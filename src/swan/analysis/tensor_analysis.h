@@ -43,8 +43,11 @@ bool needs_analysis(std::string_view name, std::span<const std::int64_t> shape, 
 bool needs_error_curve(std::span<const std::int64_t> shape, DType dtype, const AnalysisOptions& options);
 
 // The manifest entry of one tensor (with its error curve when options ask for one).
+// `curve_column_weights`: the column weights the writer's optimized quantizer will use for
+// this tensor (input_importance.h; shape.back() values or empty), so the curve measures it.
 ManifestTensor analyze_tensor(std::string_view name, std::span<const std::int64_t> shape, DType dtype,
                               const MatrixReader& read_matrix, const AnalysisOptions& options,
-                              const BlockReader& read_blocks = {});
+                              const BlockReader& read_blocks = {},
+                              std::span<const float> curve_column_weights = {});
 
 }  // namespace swan::analysis

@@ -6,7 +6,7 @@
 namespace swan::mlx {
 
 QuantizedParameter quantize_parameter(const ParameterSource& source, DType dtype, quant::AffineFormat format,
-                                      quant::ScaleMethod method) {
+                                      quant::ScaleMethod method, std::span<const float> column_weights) {
   const std::size_t cols = source.cols;
   const std::size_t rows = quant::total_rows(source);
   // A call on no rows validates the format and scale dtype, so a bad plan throws the
@@ -25,7 +25,7 @@ QuantizedParameter quantize_parameter(const ParameterSource& source, DType dtype
     biases.resize(band_groups);
     quant::quantize_affine(values, band.rows, cols, format, dtype, out.packed.span().subspan(band.first_row * words,
                                                                                              band.rows * words),
-                           scales, biases, 1, method);
+                           scales, biases, 1, method, column_weights);
     const std::size_t at = band.first_row * groups * size;
     convert_from_float(scales, dtype, out.scales.span().subspan(at, band_groups * size));
     convert_from_float(biases, dtype, out.biases.span().subspan(at, band_groups * size));

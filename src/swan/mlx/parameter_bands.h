@@ -24,7 +24,9 @@ struct QuantizedParameter {
 };
 
 // The parameter rounded to `dtype`, then quantized with scales and biases in `dtype`.
+// `column_weights`: each input column's importance for optimized scales (empty: uniform).
 QuantizedParameter quantize_parameter(const ParameterSource& source, DType dtype, quant::AffineFormat format,
-                                      quant::ScaleMethod method = quant::ScaleMethod::minmax);
+                                      quant::ScaleMethod method = quant::ScaleMethod::minmax,
+                                      std::span<const float> column_weights = {});
 
 }  // namespace swan::mlx

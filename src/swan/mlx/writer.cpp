@@ -9,6 +9,7 @@
 #include <future>
 #include <memory>
 
+#include "swan/analysis/input_importance.h"
 #include "swan/core/error.h"
 #include "swan/mlx/config.h"
 #include "swan/mlx/model_card.h"
@@ -116,6 +117,14 @@ void write_source_bytes(ParameterSource data, const OutputTensor& tensor, Sharde
   });
 }
 
+// The importance of each input column for optimized scales (analysis/input_importance.h);
+// for stacked experts the same for every expert, as they all read one norm's output.
+std::vector<float> column_importance(const ModelDirectory& source, const MlxLayout& layout,
+                                     const OutputParameter& p) {
+  return analysis::input_column_importance(source, p.parameter.sources.front(),
+                                           static_cast<std::size_t>(p.parameter.shape.back()), layout.tied);
+}
+
 void write_parameter(const ModelDirectory& source, const MlxLayout& layout, quant::ScaleMethod scale_method,
                      std::size_t index, std::span<const OutputTensor* const> tensors, ShardedOutput& out) {
   const OutputParameter& p = layout.parameters[index];
@@ -133,8 +142,10 @@ void write_parameter(const ModelDirectory& source, const MlxLayout& layout, quan
   } else {
     // Rounded to the written dtype first: mlx_lm.convert casts before quantizing, and the
     // quantizer must see exactly the values a float copy of the model would hold.
-    auto q = std::make_shared<QuantizedParameter>(
-        quantize_parameter(data, p.dtype, {p.decision.bits, p.decision.group_size}, scale_method));
+    const std::vector<float> column_weights =
+        scale_method == quant::ScaleMethod::optimized ? column_importance(source, layout, p) : std::vector<float>{};
+    auto q = std::make_shared<QuantizedParameter>(quantize_parameter(
+        data, p.dtype, {p.decision.bits, p.decision.group_size}, scale_method, column_weights));
     release_all(data);
     out.then([q, tensors, &out] {
       // Packed words are stored little-endian; swan targets little-endian hosts (x86-64, arm64).

@@ -59,6 +59,11 @@ void quantize_affine(std::span<const float> weights, std::size_t rows, std::size
 void quantize_affine(std::span<const float> weights, std::size_t rows, std::size_t cols, AffineFormat format,
                      DType scale_dtype, std::span<std::uint32_t> packed, std::span<float> scales,
                      std::span<float> biases, int threads, ScaleMethod method);
+// Same, with the importance of each input column for optimized scales (affine_optimized.h:
+// empty means uniform, the function above). min/max ignores it: MLX's rule has no weights.
+void quantize_affine(std::span<const float> weights, std::size_t rows, std::size_t cols, AffineFormat format,
+                     DType scale_dtype, std::span<std::uint32_t> packed, std::span<float> scales,
+                     std::span<float> biases, int threads, ScaleMethod method, std::span<const float> column_weights);
 
 // Codes of one row, unpacked from its packed words.
 void unpack_row(std::span<const std::uint32_t> packed_row, std::size_t cols, int bits, std::span<std::uint8_t> codes);

@@ -18,5 +18,8 @@ void check_format(const char* op, AffineFormat format, std::size_t cols);
 void check_scale_dtype(const char* op, DType scale_dtype);
 // Throws unless `actual` == `expected` elements, naming the argument.
 void check_size(const char* op, const char* what, std::size_t actual, std::size_t expected);
+// Throws unless column_weights is empty (uniform) or holds cols finite values, each positive
+// and at most 2^20: then every weighted least-squares sum stays finite in float32.
+void check_column_weights(const char* op, std::span<const float> column_weights, std::size_t cols);
 
 }  // namespace swan::quant::detail

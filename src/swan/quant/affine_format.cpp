@@ -51,5 +51,16 @@ void check_size(const char* op, const char* what, std::size_t actual, std::size_
   if (actual != expected) fail("[{}] `{}` holds {} elements but the shape needs {}", op, what, actual, expected);
 }
 
+void check_column_weights(const char* op, std::span<const float> column_weights, std::size_t cols) {
+  if (column_weights.empty()) return;
+  check_size(op, "column_weights", column_weights.size(), cols);
+  constexpr float kMaxColumnWeight = 1048576.0f;  // 2^20
+  for (std::size_t c = 0; c < cols; ++c) {
+    const float w = column_weights[c];
+    if (!(w > 0.0f && w <= kMaxColumnWeight))
+      fail("[{}] column weight {} is {}; column weights must be finite, positive and at most 2^20", op, c, w);
+  }
+}
+
 }  // namespace detail
 }  // namespace swan::quant

@@ -1,18 +1,21 @@
 // Internal to quant/: one group of optimized-scale quantization (affine_optimized.h, steps
-// 1–4) for the fast kernels (quantize and the error measure share it). Bitwise identical
-// to quantize_affine_optimized_reference: every float sum is the spec's lane sum over 8
-// lanes (term i in lane i mod 8, lanes added pairwise), kept on 8-lane vectors written with
-// the GCC/Clang vector extension, so nothing is reassociated and no fast-math is needed.
+// 1–4, uniform or with column weights) for the fast kernels (quantize and the error measure
+// share it). Bitwise identical to quantize_affine_optimized_reference: every float sum is
+// the spec's lane sum over 8 lanes (term i in lane i mod 8, lanes added pairwise) or pair
+// sum (term i in lane i mod 2), kept on 8-lane vectors written with the GCC/Clang vector
+// extension, so nothing is reassociated and no fast-math is needed.
 //
 // Why it is fast: the clipping search runs 8 candidates at once, one candidate per vector
 // lane, walking the group's elements in order. The sum of x*l then needs 8 accumulators
 // (one per lane position i mod 8) whose pairwise total is vertical vector adds, and the 8
 // least-squares fits are solved together on float64 vectors with one vector division: the
 // per-candidate horizontal reductions and scalar divisions, which bounded the earlier
-// one-candidate-at-a-time loop, are gone. The sums of l and l*l are exact in float32
-// (integers below 2^24: at most 128 codes of at most 255), so they may be accumulated in
-// any order; only the sum of x*l keeps the lane order. Code recomputation and the refits
-// are element-wise vector loops too.
+// one-candidate-at-a-time loop, are gone. Unweighted, the sums of l and l*l are exact in
+// float32 (integers below 2^24: at most 128 codes of at most 255), so any order gives the
+// spec's pair sums; weighted, they are the two even/odd accumulators in index order, which
+// is the pair sum. The sum of (w*)x*l keeps the lane order. Code recomputation and the
+// refits are element-wise vector loops too. Weighting costs one multiply per element and
+// candidate; measured no slower overall (README, "Optimized scales").
 #pragma once
 
 #include <algorithm>
@@ -152,8 +155,8 @@ struct SearchSums {
   Lanes8 s_l, s_ll, s_xl;
 };
 
-template <bool Clamp>
-inline SearchSums search_sums(const float* x, const float* d, int n, Lanes8 iscale, float n_bins) {
+template <bool Clamp, bool Weighted>
+inline SearchSums search_sums(const float* x, const float* w, const float* d, int n, Lanes8 iscale, float n_bins) {
   Lanes8 l_even = {}, l_odd = {}, ll_even = {}, ll_odd = {};
   Lanes8 xl[kSumLanes] = {};
   for (int j = 0; j < n; j += kSumLanes) {
@@ -165,10 +168,21 @@ inline SearchSums search_sums(const float* x, const float* d, int n, Lanes8 isca
         q0 = min_lanes(q0, n_bins);
         q1 = min_lanes(q1, n_bins);
       }
-      l_even += q0;
-      l_odd += q1;
-      ll_even = add_square(ll_even, q0);
-      ll_odd = add_square(ll_odd, q1);
+      if constexpr (Weighted) {
+        // Not exact any more: the pair sums' order is the spec's (term i in lane i mod 2),
+        // and x here is w * x.
+        const Lanes8 wq0 = broadcast(w[j + t]) * q0;
+        const Lanes8 wq1 = broadcast(w[j + t + 1]) * q1;
+        l_even += wq0;
+        l_odd += wq1;
+        ll_even += wq0 * q0;
+        ll_odd += wq1 * q1;
+      } else {
+        l_even += q0;
+        l_odd += q1;
+        ll_even = add_square(ll_even, q0);
+        ll_odd = add_square(ll_odd, q1);
+      }
       xl[t] += x[j + t] * q0;
       xl[t + 1] += x[j + t + 1] * q1;
     }
@@ -177,16 +191,23 @@ inline SearchSums search_sums(const float* x, const float* d, int n, Lanes8 isca
   return {l_even + l_odd, ll_even + ll_odd, (f0 + f2) + (f1 + f3)};
 }
 
-// Fit on given codes (step 3).
-inline OptimizedFit fit_codes(const float* x, const float* codes, int n, float s_x) {
+// Fit on given codes (step 3); x is w * x when Weighted, s_w the sum of the weights.
+template <bool Weighted>
+inline OptimizedFit fit_codes(const float* x, const float* w, const float* codes, int n, float s_w, float s_x) {
   Lanes8 a_l = {}, a_ll = {}, a_xl = {};
   for (int j = 0; j < n; j += kSumLanes) {
     const Lanes8 l = load_lanes8(codes + j);
-    a_l += l;
-    a_ll += l * l;
+    if constexpr (Weighted) {
+      const Lanes8 wl = load_lanes8(w + j) * l;
+      a_l += wl;
+      a_ll += wl * l;
+    } else {
+      a_l += l;
+      a_ll += l * l;
+    }
     a_xl += load_lanes8(x + j) * l;
   }
-  return solve_fit(static_cast<float>(n), s_x, lane_total(a_l), lane_total(a_ll), lane_total(a_xl));
+  return solve_fit(s_w, s_x, lane_total(a_l), lane_total(a_ll), lane_total(a_xl));
 }
 
 struct StoredParams {
@@ -206,21 +227,27 @@ inline void codes_from(const float* x, int n, StoredParams p, float n_bins, floa
     store_lanes8(codes + j, clamped_codes((load_lanes8(x + j) - p.bias) / p.scale, n_bins));
 }
 
-// sum (fl(fl(q * scale) + bias) - x)^2 as lane sums.
-inline float squared_error(const float* x, const float* codes, int n, float scale, float bias) {
+// sum w * (fl(fl(q * scale) + bias) - x)^2 as lane sums (w = 1 unless Weighted).
+template <bool Weighted>
+inline float squared_error(const float* x, const float* w, const float* codes, int n, float scale, float bias) {
   Lanes8 a = {};
   for (int j = 0; j < n; j += kSumLanes) {
     const Lanes8 d = (load_lanes8(codes + j) * scale + bias) - load_lanes8(x + j);
-    a += d * d;
+    if constexpr (Weighted)
+      a += load_lanes8(w + j) * (d * d);
+    else
+      a += d * d;
   }
   return lane_total(a);
 }
 
 // Quantizes one group (n a multiple of 16, at most 128): the stored (dtype-rounded)
-// scale and bias and the codes, as floats in [0, n_bins].
-inline void optimized_group(const float* x, int n, float n_bins, DType dtype, float* codes, float& scale,
-                            float& bias) {
-  alignas(64) float d[128], l[128];
+// scale and bias and the codes, as floats in [0, n_bins]. Weighted: w holds the group's
+// column weights (affine_optimized.h); otherwise w is unused and every weight is 1.
+template <bool Weighted>
+inline void optimized_group(const float* x, const float* w, int n, float n_bins, DType dtype, float* codes,
+                            float& scale, float& bias) {
+  alignas(64) float d[128], l[128], wx[128];
 
   // MLX's result: the fallback and the bar to beat (step 4).
   const GroupRange range = group_range(x, n);
@@ -232,12 +259,23 @@ inline void optimized_group(const float* x, int n, float n_bins, DType dtype, fl
 
   // 1. Clipping search, 8 candidates per pass; lanes past the last candidate repeat it and
   // are never read.
-  Lanes8 a_x = {};
+  Lanes8 a_x = {}, a_w = {};
   for (int j = 0; j < n; j += kSumLanes) {
     const Lanes8 v = load_lanes8(x + j);
-    a_x += v;
+    if constexpr (Weighted) {
+      const Lanes8 weight = load_lanes8(w + j);
+      const Lanes8 weighted = weight * v;
+      store_lanes8(wx + j, weighted);
+      a_w += weight;
+      a_x += weighted;
+    } else {
+      a_x += v;
+    }
     store_lanes8(d + j, v - range.min);
   }
+  // The sums' x: w * x when weighted (the spec's wx), else x itself.
+  const float* sum_x = Weighted ? wx : x;
+  const float s_w = Weighted ? lane_total(a_w) : static_cast<float>(n);
   const float s_x = lane_total(a_x);
   const float span = range.max - range.min;
   constexpr int kBatches = (kSearchSteps + kSumLanes - 1) / kSumLanes;
@@ -250,9 +288,9 @@ inline void optimized_group(const float* x, int n, float n_bins, DType dtype, fl
     }
     const Lanes8 iscale = numerator / span;
     const SearchSums sums = kSearchFirst + kSearchStep * static_cast<float>(batch * kSumLanes + kSumLanes - 1) <= 0.4f
-                                ? search_sums<false>(x, d, n, iscale, n_bins)
-                                : search_sums<true>(x, d, n, iscale, n_bins);
-    fits[batch] = solve_fits(static_cast<float>(n), s_x, sums.s_l, sums.s_ll, sums.s_xl);
+                                ? search_sums<false, Weighted>(sum_x, w, d, n, iscale, n_bins)
+                                : search_sums<true, Weighted>(sum_x, w, d, n, iscale, n_bins);
+    fits[batch] = solve_fits(s_w, s_x, sums.s_l, sums.s_ll, sums.s_xl);
   }
   // The highest score, the first on ties, in candidate order; selects instead of branches,
   // which mispredicted on these data-dependent comparisons.
@@ -276,7 +314,7 @@ inline void optimized_group(const float* x, int n, float n_bins, DType dtype, fl
   if (!stored.valid) return;
   codes_from(x, n, stored, n_bins, l);
   for (int refit = 0; refit < kRefits; ++refit) {
-    const OptimizedFit f = fit_codes(x, l, n, s_x);
+    const OptimizedFit f = fit_codes<Weighted>(sum_x, w, l, n, s_w, s_x);
     if (!f.valid) break;
     const StoredParams next = stored_params(f.scale, f.bias, dtype);
     if (!next.valid) break;
@@ -290,11 +328,21 @@ inline void optimized_group(const float* x, int n, float n_bins, DType dtype, fl
   }
 
   // 4. The lower squared error wins; min/max on ties.
-  if (squared_error(x, l, n, stored.scale, stored.bias) < squared_error(x, codes, n, scale, bias)) {
+  if (squared_error<Weighted>(x, w, l, n, stored.scale, stored.bias) <
+      squared_error<Weighted>(x, w, codes, n, scale, bias)) {
     scale = stored.scale;
     bias = stored.bias;
     for (int i = 0; i < n; ++i) codes[i] = l[i];
   }
+}
+
+// Uniform (column_weights null) or weighted, as the caller has them.
+inline void optimized_group(const float* x, const float* column_weights, int n, float n_bins, DType dtype,
+                            float* codes, float& scale, float& bias) {
+  if (column_weights != nullptr)
+    optimized_group<true>(x, column_weights, n, n_bins, dtype, codes, scale, bias);
+  else
+    optimized_group<false>(x, nullptr, n, n_bins, dtype, codes, scale, bias);
 }
 
 }  // namespace swan::quant::detail

@@ -31,6 +31,16 @@ class LaneSum {
   std::array<float, kSumLanes> lanes_{};
 };
 
+// The spec's pair sum: term i in lane i mod 2, then the two lanes added.
+class PairSum {
+ public:
+  void add(std::size_t i, float term) { lanes_[i % 2] += term; }
+  float total() const { return lanes_[0] + lanes_[1]; }
+
+ private:
+  std::array<float, 2> lanes_{};
+};
+
 float round_to(DType dtype, float value) {
   switch (dtype) {
     case DType::F16:
@@ -51,17 +61,30 @@ struct LeastSquares {
   bool valid = false;  // a positive scale exists
 };
 
-// Least squares x ~ scale * l + bias.
-LeastSquares fit(std::span<const float> x, std::span<const float> l) {
-  LaneSum sl, sll, sx, sxl;
+// The group's weighted sums that do not depend on the codes: s_w = sum(w), s_wx = sum(wx)
+// with wx_i = w_i * x_i (lane sums).
+struct GroupSums {
+  std::vector<float> wx;
+  float s_w = 0.0f, s_wx = 0.0f;
+};
+
+GroupSums group_sums(std::span<const float> x, std::span<const float> w) {
+  GroupSums g;
+  g.wx.resize(x.size());
+  LaneSum sw, swx;
   for (std::size_t i = 0; i < x.size(); ++i) {
-    sl.add(i, l[i]);
-    sll.add(i, l[i] * l[i]);
-    sx.add(i, x[i]);
-    sxl.add(i, x[i] * l[i]);
+    g.wx[i] = w[i] * x[i];
+    sw.add(i, w[i]);
+    swx.add(i, g.wx[i]);
   }
-  const double n = static_cast<double>(x.size());
-  const double s_l = sl.total(), s_ll = sll.total(), s_x = sx.total(), s_xl = sxl.total();
+  g.s_w = sw.total();
+  g.s_wx = swx.total();
+  return g;
+}
+
+// Weighted least squares x ~ scale * l + bias from the sums (solved in float64).
+LeastSquares solve(const GroupSums& g, double s_l, double s_ll, double s_xl) {
+  const double n = g.s_w, s_x = g.s_wx;
   const double det = n * s_ll - s_l * s_l;
   if (!(det > 0.0)) return {};
   const double inverse = 1.0 / det;
@@ -71,6 +94,31 @@ LeastSquares fit(std::span<const float> x, std::span<const float> l) {
   out.score = out.scale * s_xl + out.bias * s_x;
   out.valid = out.scale > 0.0;
   return out;
+}
+
+// Step 1's fit for one candidate's codes: s_wl and s_wll as pair sums, s_wxl a lane sum.
+LeastSquares search_fit(const GroupSums& g, std::span<const float> w, std::span<const float> l) {
+  PairSum sl, sll;
+  LaneSum sxl;
+  for (std::size_t i = 0; i < l.size(); ++i) {
+    const float wl = w[i] * l[i];
+    sl.add(i, wl);
+    sll.add(i, wl * l[i]);
+    sxl.add(i, g.wx[i] * l[i]);
+  }
+  return solve(g, sl.total(), sll.total(), sxl.total());
+}
+
+// Step 3's fit on given codes: every sum a lane sum.
+LeastSquares refit_fit(const GroupSums& g, std::span<const float> w, std::span<const float> l) {
+  LaneSum sl, sll, sxl;
+  for (std::size_t i = 0; i < l.size(); ++i) {
+    const float wl = w[i] * l[i];
+    sl.add(i, wl);
+    sll.add(i, wl * l[i]);
+    sxl.add(i, g.wx[i] * l[i]);
+  }
+  return solve(g, sl.total(), sll.total(), sxl.total());
 }
 
 struct Stored {
@@ -90,11 +138,11 @@ void codes_for(std::span<const float> x, Stored stored, float n_bins, std::span<
     codes[i] = clamp_code(std::rint((x[i] - stored.bias) / stored.scale), n_bins);
 }
 
-float squared_error(std::span<const float> x, std::span<const float> reconstructed) {
+float squared_error(std::span<const float> x, std::span<const float> w, std::span<const float> reconstructed) {
   LaneSum error;
   for (std::size_t i = 0; i < x.size(); ++i) {
     const float d = reconstructed[i] - x[i];
-    error.add(i, d * d);
+    error.add(i, w[i] * (d * d));
   }
   return error.total();
 }
@@ -115,8 +163,19 @@ void pack_codes(std::span<const float> codes, int bits, std::span<std::uint32_t>
 void quantize_affine_optimized_reference(std::span<const float> weights, std::size_t rows, std::size_t cols,
                                          AffineFormat format, DType scale_dtype, std::span<std::uint32_t> packed,
                                          std::span<float> scales, std::span<float> biases) {
+  quantize_affine_optimized_reference(weights, rows, cols, format, scale_dtype, {}, packed, scales, biases);
+}
+
+void quantize_affine_optimized_reference(std::span<const float> weights, std::size_t rows, std::size_t cols,
+                                         AffineFormat format, DType scale_dtype,
+                                         std::span<const float> column_weights, std::span<std::uint32_t> packed,
+                                         std::span<float> scales, std::span<float> biases) {
   const char* op = "quantize_affine_optimized_reference";
   detail::check_format(op, format, cols);
+  detail::check_column_weights(op, column_weights, cols);
+  // Uniform weights are ones: every weighted term then equals the unweighted one exactly.
+  const std::vector<float> ones(column_weights.empty() ? cols : 0, 1.0f);
+  const std::span<const float> column_w = column_weights.empty() ? std::span<const float>(ones) : column_weights;
   detail::check_scale_dtype(op, scale_dtype);
   const std::size_t words = packed_words_per_row(cols, format.bits);
   const std::size_t groups = groups_per_row(cols, format.group_size);
@@ -135,6 +194,7 @@ void quantize_affine_optimized_reference(std::span<const float> weights, std::si
   for (std::size_t r = 0; r < rows; ++r) {
     for (std::size_t g = 0; g < groups; ++g) {
       const std::span<const float> x = weights.subspan(r * cols + g * n, n);
+      const std::span<const float> w = column_w.subspan(g * n, n);
       const std::size_t at = r * groups + g;
       std::uint32_t* destination = packed.data() + r * words + g * group_words;
 
@@ -151,11 +211,12 @@ void quantize_affine_optimized_reference(std::span<const float> weights, std::si
       if (!(mx > mn)) continue;
 
       // 1. Clipping search.
+      const GroupSums sums = group_sums(x, w);
       LeastSquares best;
       for (int k = 0; k < kSearchSteps; ++k) {
         const float iscale = (n_bins + (kSearchFirst + kSearchStep * static_cast<float>(k))) / (mx - mn);
         for (std::size_t i = 0; i < n; ++i) l[i] = clamp_code(std::rint((x[i] - mn) * iscale), n_bins);
-        const LeastSquares f = fit(x, l);
+        const LeastSquares f = search_fit(sums, w, l);
         if (f.valid && (!best.valid || f.score > best.score)) best = f;
       }
       if (!best.valid) continue;
@@ -165,7 +226,7 @@ void quantize_affine_optimized_reference(std::span<const float> weights, std::si
       if (!stored.valid) continue;
       codes_for(x, stored, n_bins, codes);
       for (int refit = 0; refit < kRefits; ++refit) {
-        const LeastSquares f = fit(x, codes);
+        const LeastSquares f = refit_fit(sums, w, codes);
         if (!f.valid) break;
         const Stored next = stored_values(f, scale_dtype);
         if (!next.valid) break;
@@ -176,11 +237,11 @@ void quantize_affine_optimized_reference(std::span<const float> weights, std::si
       // 4. Keep whichever reconstructs the group with the lower squared error.
       dequantize_affine_reference(minmax_words, {&minmax_scale, 1}, {&minmax_bias, 1}, 1, n, one_group,
                                   reconstructed);
-      const float minmax_error = squared_error(x, reconstructed);
+      const float minmax_error = squared_error(x, w, reconstructed);
       pack_codes(codes, format.bits, optimized_words);
       dequantize_affine_reference(optimized_words, {&stored.scale, 1}, {&stored.bias, 1}, 1, n, one_group,
                                   reconstructed);
-      if (squared_error(x, reconstructed) < minmax_error) {
+      if (squared_error(x, w, reconstructed) < minmax_error) {
         std::copy(optimized_words.begin(), optimized_words.end(), destination);
         scales[at] = stored.scale;
         biases[at] = stored.bias;

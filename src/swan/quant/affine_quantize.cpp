@@ -44,7 +44,8 @@ void quantize_rows(const float* weights, std::size_t rows, std::size_t cols, int
 
 template <int Bits>
 void quantize_rows_optimized(const float* weights, std::size_t rows, std::size_t cols, int group_size,
-                             DType scale_dtype, std::uint32_t* packed, float* scales, float* biases, int threads) {
+                             DType scale_dtype, const float* column_weights, std::uint32_t* packed, float* scales,
+                             float* biases, int threads) {
   const float n_bins = static_cast<float>((1 << Bits) - 1);
   const std::size_t words = packed_words_per_row(cols, Bits);
   const std::size_t groups = groups_per_row(cols, group_size);
@@ -58,8 +59,9 @@ void quantize_rows_optimized(const float* weights, std::size_t rows, std::size_t
     std::uint32_t* row_words = packed + static_cast<std::size_t>(r) * words;
     for (std::size_t g = 0; g < groups; ++g) {
       const std::size_t at = static_cast<std::size_t>(r) * groups + g;
-      detail::optimized_group(row + g * static_cast<std::size_t>(group_size), group_size, n_bins, scale_dtype, codes,
-                              scales[at], biases[at]);
+      const std::size_t first = g * static_cast<std::size_t>(group_size);
+      detail::optimized_group(row + first, column_weights ? column_weights + first : nullptr, group_size, n_bins,
+                              scale_dtype, codes, scales[at], biases[at]);
       std::uint32_t* group_words = row_words + g * static_cast<std::size_t>(group_size) * Bits / 32;
       for (int b = 0; b < blocks_per_group; ++b) {
         detail::pack_block<Bits>(codes + b * detail::kBlockCodes, group_words + b * Bits);
@@ -102,14 +104,22 @@ void quantize_affine(std::span<const float> weights, std::size_t rows, std::size
 void quantize_affine(std::span<const float> weights, std::size_t rows, std::size_t cols, AffineFormat format,
                      DType scale_dtype, std::span<std::uint32_t> packed, std::span<float> scales,
                      std::span<float> biases, int threads, ScaleMethod method) {
+  quantize_affine(weights, rows, cols, format, scale_dtype, packed, scales, biases, threads, method, {});
+}
+
+void quantize_affine(std::span<const float> weights, std::size_t rows, std::size_t cols, AffineFormat format,
+                     DType scale_dtype, std::span<std::uint32_t> packed, std::span<float> scales,
+                     std::span<float> biases, int threads, ScaleMethod method, std::span<const float> column_weights) {
   if (method == ScaleMethod::minmax) {
     quantize_affine(weights, rows, cols, format, scale_dtype, packed, scales, biases, threads);
     return;
   }
   check_arguments(weights, rows, cols, format, scale_dtype, packed, scales, biases);
+  detail::check_column_weights("quantize_affine", column_weights, cols);
   const int thread_count = detail::thread_count(rows, rows * cols, threads);
   detail::dispatch_bits(format.bits, [&](auto bits) {
     quantize_rows_optimized<decltype(bits)::value>(weights.data(), rows, cols, format.group_size, scale_dtype,
+                                                   column_weights.empty() ? nullptr : column_weights.data(),
                                                    packed.data(), scales.data(), biases.data(), thread_count);
   });
 }

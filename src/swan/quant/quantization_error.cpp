@@ -11,11 +11,12 @@
 namespace swan::quant {
 
 double quantization_sse(std::span<const float> weights, std::size_t rows, std::size_t cols, AffineFormat format,
-                        DType scale_dtype, int threads, ScaleMethod method) {
+                        DType scale_dtype, int threads, ScaleMethod method, std::span<const float> column_weights) {
   const char* op = "quantization_sse";
   detail::check_format(op, format, cols);
   detail::check_scale_dtype(op, scale_dtype);
   detail::check_size(op, "weights", weights.size(), rows * cols);
+  detail::check_column_weights(op, column_weights, cols);
 
   const float n_bins = static_cast<float>((1 << format.bits) - 1);
   const int group_size = format.group_size;
@@ -33,7 +34,9 @@ double quantization_sse(std::span<const float> weights, std::size_t rows, std::s
       const float* group = row + g * static_cast<std::size_t>(group_size);
       float scale, bias;  // the stored (dtype-rounded) values: what a reader reconstructs with
       if (method == ScaleMethod::optimized) {
-        detail::optimized_group(group, group_size, n_bins, scale_dtype, codes, scale, bias);
+        const float* group_weights =
+            column_weights.empty() ? nullptr : column_weights.data() + g * static_cast<std::size_t>(group_size);
+        detail::optimized_group(group, group_weights, group_size, n_bins, scale_dtype, codes, scale, bias);
       } else {
         const detail::GroupParams params = detail::group_params(detail::group_range(group, group_size), n_bins);
         detail::group_codes(group, group_size, params, n_bins, codes);
