@@ -19,7 +19,8 @@ std::string disk_hint(int error) {
 
 }  // namespace
 
-OutputFile::OutputFile(const std::filesystem::path& path) : path_(path) {
+OutputFile::OutputFile(const std::filesystem::path& path, std::uint64_t writeback_step)
+    : path_(path), writeback_step_(std::max<std::uint64_t>(writeback_step, 1)) {
   file_ = std::fopen(path_.c_str(), "wb");
   if (file_ == nullptr) fail("cannot create {}: {}", path_.string(), std::strerror(errno));
 }
@@ -32,13 +33,13 @@ void OutputFile::append(std::span<const std::byte> bytes, std::string_view what)
   SWAN_CHECK(file_ != nullptr, "{}: appending {} after finish()", path_.string(), what);
   while (!bytes.empty()) {
     // Up to the next writeback boundary, so a large tensor reaches the disk as it goes.
-    const std::uint64_t room = kWritebackStep - (bytes_written_ - written_back_);
+    const std::uint64_t room = writeback_step_ - (bytes_written_ - written_back_);
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(bytes.size(), room));
     if (std::fwrite(bytes.data(), 1, n, file_) != n)
       fail("cannot write {} to {}: {}{}", what, path_.string(), std::strerror(errno), disk_hint(errno));
     bytes_written_ += n;
     bytes = bytes.subspan(n);
-    if (bytes_written_ - written_back_ >= kWritebackStep) start_writeback();
+    if (bytes_written_ - written_back_ >= writeback_step_) start_writeback();
   }
 }
 

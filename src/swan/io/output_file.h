@@ -23,8 +23,10 @@ namespace swan {
 
 class OutputFile {
  public:
-  // Creates (truncates) `path`.
-  explicit OutputFile(const std::filesystem::path& path);
+  static constexpr std::uint64_t kWritebackStep = std::uint64_t{32} << 20;
+
+  // Creates (truncates) `path`; hands every `writeback_step` bytes to the disk.
+  explicit OutputFile(const std::filesystem::path& path, std::uint64_t writeback_step = kWritebackStep);
   ~OutputFile();  // closes without syncing if finish() was not called
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;
@@ -37,12 +39,11 @@ class OutputFile {
   std::uint64_t bytes_written() const { return bytes_written_; }
   const std::filesystem::path& path() const { return path_; }
 
-  static constexpr std::uint64_t kWritebackStep = std::uint64_t{32} << 20;
-
  private:
   void start_writeback();
 
   std::filesystem::path path_;
+  std::uint64_t writeback_step_;
   std::FILE* file_ = nullptr;
   std::uint64_t bytes_written_ = 0;
   std::uint64_t written_back_ = 0;  // bytes already handed to the disk
