@@ -183,13 +183,42 @@ def trim_mlx_lm_logits(shared):
             write_safetensors(OUT / "golden/mlx_lm-logits" / model_dir.name / file.name, metadata, kept)
 
 
+def derive_all_sparse_qwen3_moe(shared):
+    """models/moe-tiny-qwen3-all-sparse: moe-tiny-qwen3 without its dense layer 1 (layer 2
+    becomes layer 1, mlp_only_layers empty), the same weights otherwise. llama.cpp's qwen3moe
+    has an MoE block in every layer, so this is the tiny Qwen3-MoE that llama.cpp can load."""
+    source = shared / "models/moe-tiny-qwen3"
+    target = OUT / "models/moe-tiny-qwen3-all-sparse"
+    config = json.loads((source / "config.json").read_text(encoding="utf-8"))
+    config["num_hidden_layers"] = 2
+    config["mlp_only_layers"] = []
+    config["max_window_layers"] = 2
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    for name in ("tokenizer.json", "tokenizer_config.json", "generation_config.json"):
+        shutil.copyfile(source / name, target / name)
+    metadata, tensors = read_safetensors(source / "model.safetensors")
+    kept = {}
+    for name, tensor in tensors.items():
+        if name.startswith("model.layers.1."):
+            continue
+        kept[name.replace("model.layers.2.", "model.layers.1.")] = tensor
+    write_safetensors(target / "model.safetensors", metadata, kept)
+
+
 def read_texts(inp):
     separator = "\n__ggml_vocab_test__\n"
     return inp.read_text(encoding="utf-8").split(separator)[:-1]
 
 
+# Fixtures made in this repository, not copies of the shared folder: kept as they are.
+MADE_HERE = ["golden/gguf-moe"]
+
+
 def main():
     shared = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else REPO.parent / "shared").resolve()
+    kept = {path: path.read_bytes() for folder in MADE_HERE if (OUT / folder).is_dir()
+            for path in (OUT / folder).rglob("*") if path.is_file()}
     if OUT.exists():
         for child in OUT.iterdir():
             if child.name != "README.md":
@@ -209,6 +238,10 @@ def main():
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(trimmed, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     trim_mlx_lm_logits(shared)
+    derive_all_sparse_qwen3_moe(shared)
+    for path, data in kept.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
     for path in sorted(p for p in OUT.rglob("*") if p.is_file() and p.name != "README.md"):
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
         print(f"{path.relative_to(OUT)}  {path.stat().st_size}  sha256:{digest}")

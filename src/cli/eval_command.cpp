@@ -64,7 +64,7 @@ void add_common_options(CLI::App* cmd, CommonOptions& o) {
       ->check(CLI::NonNegativeNumber)
       ->type_name("N");
   cmd->add_option("--tokenizer", o.tokenizer,
-                  "HF directory whose tokenizer to use (needed for a GGUF MODEL without a BASE directory)")
+                  "HF directory whose tokenizer to use (default: the model's own; a GGUF file's tokenizer keys)")
       ->type_name("DIR")
       ->check(CLI::ExistingDirectory);
   cmd->add_flag("--json", o.json, "print the result as one JSON object on stdout");
@@ -111,7 +111,7 @@ void add_ppl(CLI::App* eval) {
   };
   auto o = std::make_shared<Options>();
   auto* cmd = eval->add_subcommand(
-      "ppl", std::string("Perplexity of MODEL (HF or MLX directory, or a GGUF file with --tokenizer) on a text.\n\n") + kProtocol +
+      "ppl", std::string("Perplexity of MODEL (HF or MLX directory, or a GGUF file, tokenized by the tokenizer it carries) on a text.\n\n") + kProtocol +
                  "\nOutput: \"PPL = x ± y\" and the tokens scored. --json fields: ppl, ppl_stderr,\n"
                  "tokens_scored, chunks, ctx.");
   cmd->add_option("MODEL", o->model, "model directory (HuggingFace or MLX quantized) or GGUF file")
@@ -143,7 +143,7 @@ void add_kld(CLI::App* eval) {
           "its original), per scored token, with both models' perplexities on the same tokens.\n\n") +
           kProtocol +
           "\nBASE and MODEL must share the tokenizer and vocabulary (a quantized directory without\n"
-          "tokenizer files, or a GGUF file, uses BASE's; either may be a GGUF file). --save-base FILE also stores BASE's log-probabilities\n"
+          "tokenizer files, or a GGUF file, uses BASE's, or else the GGUF file's own; either may be a GGUF file). --save-base FILE also stores BASE's log-probabilities\n"
           "(float32 log-softmax, tokens scored × vocab × 4 bytes); --base-logits FILE reuses them\n"
           "instead of running BASE (then BASE may be omitted, and --ctx/--chunks default to the\n"
           "file's). A file made from another text, tokenizer, context or chunk count is refused.\n\n"

@@ -1,5 +1,5 @@
 // `swan generate MODEL --prompt TEXT`: continue a prompt with swan's CPU inference (any
-// supported architecture, HF or MLX directory), streaming the text, with the decode rate at
+// supported architecture; HF or MLX directory, or a GGUF file with the tokenizer it carries), streaming the text, with the decode rate at
 // the end. Parses flags, wires tokenizer and swan::inference::generate together, prints.
 #include <fmt/core.h>
 #include <omp.h>
@@ -14,6 +14,8 @@
 
 #include "cli/commands.h"
 #include "swan/core/error.h"
+#include "swan/gguf/inspect.h"
+#include "swan/gguf/tokenizer_from_metadata.h"
 #include "swan/inference/generation.h"
 #include "swan/tokenizer/streaming_decoder.h"
 #include "swan/tokenizer/tokenizer.h"
@@ -60,7 +62,8 @@ void add_generate_command(CLI::App& app) {
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
       "generate",
-      "Continue a prompt with swan's CPU inference (HF or MLX directory, dense or MoE), as\n"
+      "Continue a prompt with swan's CPU inference (HF or MLX directory, or a GGUF file; dense or\n"
+      "MoE), as "
       "mlx_lm.generate does: the prompt in one prefill, then one token at a time through a KV\n"
       "cache; greedy at --temp 0 (default). The text streams to stdout; prompt and generation\n"
       "rates (tokens/s) follow on stderr. --json prints one object instead: prompt_ids,\n"
@@ -68,10 +71,11 @@ void add_generate_command(CLI::App& app) {
       "The prompt is tokenized as plain text (BOS first when the tokenizer adds one); a chat\n"
       "template in tokenizer_config.json is NOT applied. Generation stops after -n tokens or at\n"
       "an end-of-sequence token (config.json eos_token_id, the tokenizer's EOS) unless --ignore-eos.");
-  cmd->add_option("MODEL", o->model, "model directory (HuggingFace or MLX)")
+  cmd->add_option("MODEL", o->model,
+                  "model directory (HuggingFace or MLX) or GGUF file (tokenized by its tokenizer.ggml.* keys)")
       ->required()
-      ->type_name("DIR")
-      ->check(CLI::ExistingDirectory);
+      ->type_name("DIR|FILE.gguf")
+      ->check(CLI::ExistingPath);
   auto* prompt = cmd->add_option("--prompt,-p", o->prompt, "text to continue")->type_name("TEXT");
   auto* ids = cmd->add_option("--prompt-ids", o->prompt_ids, "exact prompt token ids instead, e.g. 1,2,3")
                   ->type_name("IDS")
@@ -98,7 +102,11 @@ void add_generate_command(CLI::App& app) {
     if (o->threads > 0) omp_set_num_threads(o->threads);
     const std::filesystem::path dir(o->model);
     std::unique_ptr<Tokenizer> tokenizer;
-    if (has_tokenizer_files(dir)) tokenizer = load_tokenizer(dir);
+    const bool gguf_file = std::filesystem::is_regular_file(dir);
+    if (gguf_file && !gguf::looks_like_gguf(dir))
+      fail("{} is a file but not a GGUF file (no \"GGUF\" magic): give a model directory or a GGUF file", dir.string());
+    if (gguf_file) tokenizer = gguf::load_gguf_tokenizer(dir);
+    else if (has_tokenizer_files(dir)) tokenizer = load_tokenizer(dir);
     std::vector<std::int32_t> prompt_ids;
     if (ids->count() > 0) {
       prompt_ids = parse_ids(o->prompt_ids);
@@ -139,7 +147,8 @@ void add_generate_command(CLI::App& app) {
       json["text"] = tokenizer ? tokenizer->decode(result.generated) : std::string{};
       json["tokens_per_second"] = result.decode_tokens_per_second();
       json["prompt_tokens_per_second"] = result.prompt_tokens_per_second(prompt_ids.size());
-      fmt::print("{}\n", json.dump(2));
+      // Sampled bytes need not be whole UTF-8 characters (byte-fallback tokens): replace, do not throw.
+      fmt::print("{}\n", json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
       return;
     }
     if (stream) std::fputs(stream->finish().c_str(), stdout);

@@ -22,7 +22,7 @@ void add_inspect_command(CLI::App& app) {
       "params, bytes), average bits per weight with and without scale/bias overhead, total size.\n"
       "For MLX directories, also check everything mlx_lm's loader demands and list each\n"
       "violation (exit status 1 if there is any). For a GGUF file: its tensors with ggml types,\n"
-      "sizes and bits per weight, and every check llama.cpp's loader makes (llama, qwen2, qwen3).");
+      "sizes and bits per weight, and every check llama.cpp's loader makes (llama with or without experts, qwen2, qwen3, qwen3moe).");
   cmd->add_option("PATH", opts->directory, "model directory or GGUF file")->required()->check(CLI::ExistingPath);
   cmd->add_flag("--json", opts->json, "print the report as JSON");
   cmd->callback([opts] {

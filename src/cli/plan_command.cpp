@@ -76,7 +76,8 @@ void add_plan_command(CLI::App& app) {
     const auto scales = quant::parse_scale_method(opts->scales);
     if (!manifest) manifest = analyze_for_plan(source, model_dir, opts->threads, opts->quiet, scales);
     const auto dtype = opts->dtype.empty() ? std::nullopt : std::optional(mlx::parse_output_dtype(opts->dtype));
-    const auto planned = plan_mlx_output(opts->budget, source, *manifest, dtype, scales, opts->quiet);
+    auto planned = plan_mlx_output(opts->budget, source, *manifest, dtype, scales, opts->quiet);
+    planned.budget.plan.budget = plan::describe(to_budget(opts->budget));
     write_plan_file(planned.budget.plan, opts->output);
     const plan::BudgetOutcome outcome{&planned.budget, planned.budget_bytes, planned.output_bytes,
                                       planned.total_params};

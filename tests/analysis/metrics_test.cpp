@@ -11,6 +11,7 @@
 #include "swan/analysis/error_proxy.h"
 #include "swan/analysis/kurtosis.h"
 #include "swan/analysis/output_noise.h"
+#include "swan/analysis/random.h"
 #include "swan/analysis/scores.h"
 #include "swan/analysis/spectral_concentration.h"
 #include "swan/analysis/tensor_analysis.h"
@@ -326,3 +327,28 @@ TEST(TensorAnalysis, OneDimensionalAndTinyPaths) {
 
 }  // namespace
 }  // namespace swan::analysis
+
+// fill_normal's polar method against the standard normal's moments and tail mass (10^6
+// draws: standard errors ~0.001 on the mean, ~0.0014 on the variance, ~0.01 on the
+// fourth moment, 0.0002 on the tail mass), an odd length filled to the end, determinism.
+TEST(Random, FillNormalIsStandardNormal) {
+  std::vector<double> v(1'000'001, std::nan(""));
+  swan::analysis::Random(42).fill_normal(v);
+  double sum = 0, squares = 0, fourth = 0;
+  std::size_t beyond_two = 0;
+  for (const double x : v) {
+    ASSERT_TRUE(std::isfinite(x));
+    sum += x;
+    squares += x * x;
+    fourth += x * x * x * x;
+    beyond_two += std::abs(x) > 2.0;
+  }
+  const double n = static_cast<double>(v.size());
+  EXPECT_NEAR(sum / n, 0.0, 0.005);
+  EXPECT_NEAR(squares / n, 1.0, 0.007);
+  EXPECT_NEAR(fourth / n, 3.0, 0.03);
+  EXPECT_NEAR(static_cast<double>(beyond_two) / n, 0.0455, 0.0015);  // 2 (1 - Phi(2))
+  std::vector<double> again(v.size());
+  swan::analysis::Random(42).fill_normal(again);
+  EXPECT_EQ(v, again);
+}

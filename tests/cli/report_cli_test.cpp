@@ -52,6 +52,20 @@ TEST(ReportCli, ConvertWritesTheReportBesideAModelThatStillLoads) {
             2);
 }
 
+// A saved plan records its budget, and the report shows it.
+TEST(ReportCli, ASavedPlanCarriesItsBudget) {
+  test::ScratchDir dir;
+  const auto plan = (dir / "plan.json").string();
+  ASSERT_EQ(swan({"plan", stories260k(), "--target-size", "350000", "-o", plan, "-q"}).exit_code, 0);
+  const auto saved = nlohmann::json::parse(file_bytes(plan));
+  EXPECT_EQ(saved["budget"], "350000 bytes");
+  const auto page = dir / "report.html";
+  ASSERT_EQ(swan({"report", plan, stories260k(), "-o", page.string(), "-q"}).exit_code, 0);
+  const auto html = file_bytes(page);
+  EXPECT_NE(html.find("350000 bytes"), std::string::npos);
+  EXPECT_EQ(html.find("not recorded in the plan"), std::string::npos);
+}
+
 TEST(ReportCli, ThePageIsReproducibleUnlessATimestampIsAsked) {
   test::ScratchDir dir;
   const auto manifest = (dir / "manifest.json").string();

@@ -36,6 +36,15 @@ void write_dequantized_checkpoint(const fs::path& source_dir, const fs::path& gg
     const auto rows = static_cast<std::size_t>(t->elements()) / cols;
     std::vector<float> stored(rows * cols), hf(rows * cols);
     quant::dequantize_rows(t->type, file.data(*t), rows, cols, stored, 1);
+    if (!p.expert_sources.empty()) {  // a stacked expert tensor: one HF matrix per expert
+      const std::size_t each = rows / p.expert_sources.size() * cols;
+      for (std::size_t e = 0; e < p.expert_sources.size(); ++e) {
+        specs.push_back({p.expert_sources[e], DType::F32, source.find(p.expert_sources[e])->info->shape});
+        values.emplace_back(stored.begin() + static_cast<std::ptrdiff_t>(e * each),
+                            stored.begin() + static_cast<std::ptrdiff_t>((e + 1) * each));
+      }
+      continue;
+    }
     const std::size_t heads = static_cast<std::size_t>(model::permuted_heads(config.architecture, p.source, config));
     for (std::size_t r = 0; r < rows; ++r) {
       const std::size_t hf_row = heads > 0 ? model::permuted_source_row(r, rows / heads) : r;
@@ -76,6 +85,48 @@ TEST(GgufModel, Stories260kQ4KMEvaluatesAsItsDequantizedCheckpoint) {
 
 TEST(GgufModel, Qwen3TinyQ3KEvaluatesAsItsDequantizedCheckpoint) {
   expect_same_logits(test::source_dir() / "models/qwen3-tiny-5.8m", {gguf::Preset::Q3_K_M, true, {}});
+}
+
+// MoE: stacked experts cut back into per-expert matrices, the router kept F32, Mixtral's
+// q/k permuted (llama), the 8-expert recipe rules (attn_k/attn_v Q8_0).
+TEST(GgufModel, MixtralQ4KMEvaluatesAsItsDequantizedCheckpoint) {
+  expect_same_logits(test::shared_path("models/moe-tiny-mixtral"), {gguf::Preset::Q4_K_M, false, {}});
+}
+
+TEST(GgufModel, Qwen3MoeQ3KEvaluatesAsItsDequantizedCheckpoint) {
+  expect_same_logits(test::shared_path("models/moe-tiny-qwen3-all-sparse"), {gguf::Preset::Q3_K_M, true, {}});
+}
+
+// An F32 GGUF of a bf16 MoE checkpoint holds the same values; its logits and every expert
+// pick must be the HF directory's within float tolerance (the ggml F32 and bf16 matrix
+// kernels sum in another order).
+void expect_f32_gguf_matches_hf(const fs::path& source_dir) {
+  const test::ScratchDir dir;
+  gguf::GgufWriteOptions options;
+  options.choice = {gguf::Preset::F32, true, {}};
+  gguf::write_gguf_model(ModelDirectory(source_dir), dir / "model.gguf", options);
+  const Model from_gguf = Model::load(dir / "model.gguf");
+  const Model from_hf = Model::load(source_dir);
+  ASSERT_TRUE(from_gguf.config().is_moe());
+  EXPECT_EQ(from_gguf.config().moe.num_experts, from_hf.config().moe.num_experts);
+  EXPECT_EQ(from_gguf.config().moe.experts_per_token, from_hf.config().moe.experts_per_token);
+  EXPECT_EQ(from_gguf.config().moe.expert_intermediate_size, from_hf.config().moe.expert_intermediate_size);
+  std::vector<std::int32_t> tokens;
+  for (std::int32_t i = 0; i < 48; ++i) tokens.push_back((i * 53 + 11) % static_cast<std::int32_t>(from_hf.vocab_size()));
+  std::vector<LayerRouting> routing_gguf, routing_hf;
+  const auto a = from_gguf.forward(tokens, nullptr, &routing_gguf), b = from_hf.forward(tokens, nullptr, &routing_hf);
+  ASSERT_EQ(a.size(), b.size());
+  float worst = 0.0f;
+  for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a[i] - b[i]));
+  EXPECT_LT(worst, 1e-4f);
+  ASSERT_EQ(routing_gguf.size(), routing_hf.size());
+  for (std::size_t l = 0; l < routing_hf.size(); ++l) EXPECT_EQ(routing_gguf[l].experts, routing_hf[l].experts) << "layer " << l;
+}
+
+TEST(GgufModel, MixtralF32GgufMatchesTheHfDirectory) { expect_f32_gguf_matches_hf(test::shared_path("models/moe-tiny-mixtral")); }
+
+TEST(GgufModel, Qwen3MoeF32GgufMatchesTheHfDirectory) {
+  expect_f32_gguf_matches_hf(test::shared_path("models/moe-tiny-qwen3-all-sparse"));
 }
 
 TEST(GgufModel, LlamaSynthF32GgufEqualsTheHfCheckpointExactly) {

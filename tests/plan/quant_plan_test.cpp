@@ -6,6 +6,7 @@
 
 #include "support/fixtures.h"
 #include "swan/core/error.h"
+#include "swan/plan/budget_choice.h"
 #include "swan/plan/builders.h"
 
 namespace swan::plan {
@@ -154,6 +155,21 @@ TEST(Builders, ReadsTheReferenceManifest) {
   EXPECT_EQ(counts[4], 24);
   EXPECT_EQ(decisions.at("model.layers.0.self_attn.o_proj.weight").bits, 8);
   EXPECT_THROW(read_manifest_decisions(test::shared_path("golden/mlx_lm/README.md")), Error);
+}
+
+TEST(QuantPlan, BudgetIsSavedAndOptional) {
+  QuantPlan plan("budget", QuantDecision::quantized(4, 64));
+  plan.budget = describe(Budget{4.5, std::nullopt});
+  EXPECT_EQ(plan.budget, "4.5 bits/weight");
+  EXPECT_EQ(describe(Budget{std::nullopt, 3252224}), "3252224 bytes");
+  auto json = nlohmann::json::parse(to_json(plan).dump());
+  const QuantPlan back = plan_from_json(json);
+  EXPECT_EQ(back.budget, plan.budget);
+  json.erase("budget");  // plans saved before the field existed, or made without a budget
+  EXPECT_TRUE(plan_from_json(json).budget.empty());
+  EXPECT_FALSE(to_json(QuantPlan("uniform", QuantDecision::quantized(4, 64))).contains("budget"));
+  json["budget"] = 7;
+  EXPECT_THROW(plan_from_json(json), Error);
 }
 
 }  // namespace

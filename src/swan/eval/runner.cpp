@@ -9,6 +9,8 @@
 #include <memory>
 
 #include "swan/core/error.h"
+#include "swan/gguf/inspect.h"
+#include "swan/gguf/tokenizer_from_metadata.h"
 #include "swan/core/progress.h"
 #include "swan/eval/base_logits_file.h"
 #include "swan/io/atomic_file.h"
@@ -32,6 +34,15 @@ void apply_threads(int threads) {
 
 bool has_tokenizer_files(const std::filesystem::path& dir) {
   return std::filesystem::exists(dir / "tokenizer.json") || std::filesystem::exists(dir / "tokenizer.model");
+}
+
+bool is_gguf_file(const std::filesystem::path& path) {
+  return std::filesystem::is_regular_file(path) && gguf::looks_like_gguf(path);
+}
+
+// A model's own tokenizer: an HF/MLX directory's tokenizer files, or the keys a GGUF file carries.
+std::unique_ptr<Tokenizer> own_tokenizer(const std::filesystem::path& model) {
+  return is_gguf_file(model) ? gguf::load_gguf_tokenizer(model) : load_tokenizer(model);
 }
 
 void check_token_ids(const std::vector<std::int32_t>& tokens, std::size_t vocab_size,
@@ -64,10 +75,9 @@ PerplexityReport run_perplexity(const std::filesystem::path& model_dir, const st
   const auto start = Clock::now();
   apply_threads(settings.threads);
   const std::string text = read_eval_text(text_path);
-  if (!settings.tokenizer_dir && !has_tokenizer_files(model_dir))
-    fail("{} has no tokenizer files (a GGUF file, or a directory without them): give --tokenizer DIR, the HF "
-         "directory it was made from", model_dir.string());
-  const auto tokenizer = load_tokenizer(settings.tokenizer_dir.value_or(model_dir));
+  if (!settings.tokenizer_dir && !has_tokenizer_files(model_dir) && !is_gguf_file(model_dir))
+    fail("{} has no tokenizer files: give --tokenizer DIR, the HF directory it was made from", model_dir.string());
+  const auto tokenizer = settings.tokenizer_dir ? load_tokenizer(*settings.tokenizer_dir) : own_tokenizer(model_dir);
   const EvalTokens tokens = tokenize_eval_text(*tokenizer, text);
   const ChunkPlan plan = plan_chunks(tokens.tokens.size(), settings.ctx.value_or(kDefaultContext), settings.chunks);
   const auto model = inference::Model::load(model_dir);
@@ -107,7 +117,11 @@ KldReport run_kl_divergence(const KldRun& run, const RunSettings& settings) {
   if (settings.tokenizer_dir) {
     tokenizer = load_tokenizer(*settings.tokenizer_dir);
   } else if (has_tokenizer_files(run.model_dir) || !run.base_dir) {
-    tokenizer = load_tokenizer(run.model_dir);
+    tokenizer = own_tokenizer(run.model_dir);
+  } else if (!has_tokenizer_files(*run.base_dir) && is_gguf_file(run.model_dir)) {
+    tokenizer = own_tokenizer(run.model_dir);  // neither has tokenizer files: the GGUF file's keys
+  } else if (is_gguf_file(*run.base_dir)) {
+    tokenizer = own_tokenizer(*run.base_dir);
   } else {
     fmt::print(stderr, "swan: note: {} has no tokenizer files; using the tokenizer of {}\n", run.model_dir.string(),
                run.base_dir->string());

@@ -74,6 +74,7 @@ BudgetSpace budget_space(const ModelDirectory& source, const BudgetSpaceOptions&
     BudgetTensor t;
     t.name = p.name;
     t.source = p.source;
+    t.expert_sources = p.expert_sources;
     t.elements = elements_of(p.ne);
     t.role = model::tensor_role(p.source);
     t.serves_output = p.name == "token_embd.weight" && !has_output;
@@ -99,11 +100,24 @@ BudgetSpace budget_space(const ModelDirectory& source, const BudgetSpaceOptions&
     }
     try {
       BudgetTensor& t = space.tensors[order[n]];
-      const ModelTensor& tensor = *source.find(t.source);
-      const analysis::AnalysisLayout layout = analysis::analysis_layout(tensor.info->shape);
+      // A stacked expert tensor is measured as one matrix: every expert's rows, one after another.
       std::vector<float>& values = buffers[static_cast<std::size_t>(omp_get_thread_num())];
-      analysis::read_analysis_matrix(source, tensor, layout, values);
-      source.file(tensor).release(*tensor.info);
+      analysis::AnalysisLayout layout{};
+      std::vector<float> part;
+      const std::vector<std::string> parts = t.expert_sources.empty() ? std::vector<std::string>{t.source} : t.expert_sources;
+      for (std::size_t e = 0; e < parts.size(); ++e) {
+        const ModelTensor& tensor = *source.find(parts[e]);
+        const analysis::AnalysisLayout part_layout = analysis::analysis_layout(tensor.info->shape);
+        analysis::read_analysis_matrix(source, tensor, part_layout, parts.size() == 1 ? values : part);
+        source.file(tensor).release(*tensor.info);
+        if (e == 0) {
+          layout = part_layout;
+          if (parts.size() > 1) values.assign(part.begin(), part.end());
+        } else {
+          layout.rows += part_layout.rows;
+          values.insert(values.end(), part.begin(), part.end());
+        }
+      }
       if (const auto bad = quant::first_non_finite(values))
         fail("tensor '{}' holds the non-finite value {} at element {}; swan refuses to quantize it. Fix or re-export "
              "the checkpoint",

@@ -39,7 +39,8 @@ struct BudgetOption {
 
 struct BudgetTensor {
   std::string name;     // GGUF name
-  std::string source;   // HF tensor name
+  std::string source;   // HF tensor name (expert 0's of a stacked expert tensor)
+  std::vector<std::string> expert_sources;  // stacked MoE experts: every expert's HF tensor, in order
   std::uint64_t elements = 0;
   model::TensorRole role = model::TensorRole::other;
   bool serves_output = false;        // token_embd.weight of a model without output.weight

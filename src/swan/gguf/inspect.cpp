@@ -105,8 +105,9 @@ void check_model(const GgufFile& file, GgufReport& report) {
   const Value* arch_value = check.typed("general.architecture", ValueType::STRING, true);
   if (arch_value == nullptr) return;
   const std::string arch = std::get<std::string>(arch_value->scalar);
-  if (arch != "llama" && arch != "qwen2" && arch != "qwen3") {
-    report.violations.push_back(fmt::format("architecture '{}': swan checks only llama, qwen2 and qwen3 files", arch));
+  if (arch != "llama" && arch != "qwen2" && arch != "qwen3" && arch != "qwen3moe") {
+    report.violations.push_back(
+        fmt::format("architecture '{}': swan checks only llama, qwen2, qwen3 and qwen3moe files", arch));
     return;
   }
   const auto layers = check.u32(arch + ".block_count", true);
@@ -120,6 +121,12 @@ void check_model(const GgufFile& file, GgufReport& report) {
   const auto key_length = check.u32(arch + ".attention.key_length", false);
   const auto value_length = check.u32(arch + ".attention.value_length", false);
   const auto rope_dims = check.u32(arch + ".rope.dimension_count", false);
+  const bool qwen3moe = arch == "qwen3moe";
+  const auto experts = check.u32(arch + ".expert_count", qwen3moe);
+  const auto experts_used = check.u32(arch + ".expert_used_count", qwen3moe || experts.value_or(0) > 0);
+  const auto expert_ff = check.u32(arch + ".expert_feed_forward_length", false);
+  if (experts.value_or(0) > 0 && experts_used && (*experts_used == 0 || *experts_used > *experts))
+    check.violation("{}.expert_used_count {} is not in 1..expert_count {}", arch, *experts_used, *experts);
   check.u32("general.file_type", false);
   check.u32("general.quantization_version", false);
 
@@ -159,13 +166,23 @@ void check_model(const GgufFile& file, GgufReport& report) {
     expected[p + "attn_v.weight"] = {{E, Hkv * Dv}, true};
     expected[p + "attn_output.weight"] = {{H * Dv, E}, true};
     expected[p + "ffn_norm.weight"] = {{E}, true};
-    expected[p + "ffn_gate.weight"] = {{E, F}, true};
-    expected[p + "ffn_up.weight"] = {{E, F}, true};
-    expected[p + "ffn_down.weight"] = {{F, E}, true};
+    if (experts.value_or(0) > 0) {
+      // llama.cpp: qwen3moe's expert size defaults to feed_forward_length / expert_used_count.
+      const std::uint64_t X = *experts,
+                          Fe = qwen3moe ? expert_ff.value_or(static_cast<std::uint32_t>(F / std::max<std::uint32_t>(1, experts_used.value_or(1)))) : F;
+      expected[p + "ffn_gate_inp.weight"] = {{E, X}, true};
+      expected[p + "ffn_gate_exps.weight"] = {{E, Fe, X}, true};
+      expected[p + "ffn_up_exps.weight"] = {{E, Fe, X}, true};
+      expected[p + "ffn_down_exps.weight"] = {{Fe, E, X}, true};
+    } else {
+      expected[p + "ffn_gate.weight"] = {{E, F}, true};
+      expected[p + "ffn_up.weight"] = {{E, F}, true};
+      expected[p + "ffn_down.weight"] = {{F, E}, true};
+    }
     expected[p + "attn_q.bias"] = {{H * D}, false};
     expected[p + "attn_k.bias"] = {{Hkv * D}, false};
     expected[p + "attn_v.bias"] = {{Hkv * Dv}, false};
-    if (arch == "qwen3") {
+    if (arch == "qwen3" || qwen3moe) {
       expected[p + "attn_q_norm.weight"] = {{D}, true};
       expected[p + "attn_k_norm.weight"] = {{D}, true};
     }

@@ -15,7 +15,8 @@ model::ModelConfig gguf_model_config(const GgufFile& file) {
   if (*arch == "llama") c.architecture = model::Architecture::Llama;
   else if (*arch == "qwen2") c.architecture = model::Architecture::Qwen2;
   else if (*arch == "qwen3") c.architecture = model::Architecture::Qwen3;
-  else fail("{}: architecture '{}' is not one swan runs (llama, qwen2, qwen3)", label, *arch);
+  else if (*arch == "qwen3moe") c.architecture = model::Architecture::Qwen3Moe;
+  else fail("{}: architecture '{}' is not one swan runs (llama, qwen2, qwen3, qwen3moe)", label, *arch);
 
   auto u32 = [&](const std::string& key, std::optional<std::uint32_t> fallback) -> std::int64_t {
     const std::string full = *arch + "." + key;
@@ -40,10 +41,32 @@ model::ModelConfig gguf_model_config(const GgufFile& file) {
     return std::get<float>(v->scalar);
   };
   c.hidden_size = u32("embedding_length", std::nullopt);
+  // Experts (llama.cpp's MoE keys): llama with experts is Mixtral; qwen3moe needs them. Both
+  // renormalise the top-k softmax weights, as llama.cpp's graphs for them do.
+  c.moe.num_experts = u32("expert_count", 0);
+  if (c.architecture == model::Architecture::Qwen3Moe && c.moe.num_experts == 0)
+    fail("{}: qwen3moe.expert_count is missing or 0; llama.cpp requires experts for qwen3moe", label);
+  if (c.moe.num_experts > 0) {
+    if (c.architecture == model::Architecture::Llama) c.architecture = model::Architecture::Mixtral;
+    c.moe.experts_per_token = u32("expert_used_count", 0);
+    if (c.moe.experts_per_token <= 0 || c.moe.experts_per_token > c.moe.num_experts || c.moe.num_experts > 4096)
+      fail("{}: expert_used_count {} of expert_count {} does not describe a top-k routing", label,
+           c.moe.experts_per_token, c.moe.num_experts);
+    c.moe.normalize_top_k = true;
+    c.moe.block = c.architecture == model::Architecture::Mixtral ? "block_sparse_moe" : "mlp";
+  }
   c.num_hidden_layers = u32("block_count", std::nullopt);
   c.max_position_embeddings = u32("context_length", std::nullopt);
   c.intermediate_size = u32("feed_forward_length", 0);
   c.num_attention_heads = u32("attention.head_count", 0);
+  if (c.is_moe()) {
+    // llama.cpp's default for qwen3moe: feed_forward_length / expert_used_count.
+    c.moe.expert_intermediate_size = c.architecture == model::Architecture::Qwen3Moe
+                                         ? u32("expert_feed_forward_length",
+                                               static_cast<std::uint32_t>(c.intermediate_size / c.moe.experts_per_token))
+                                         : c.intermediate_size;
+    if (c.moe.expert_intermediate_size <= 0) fail("{}: the experts' feed-forward length must be positive", label);
+  }
   if (c.num_attention_heads <= 0 || c.hidden_size <= 0 || c.num_hidden_layers <= 0 || c.intermediate_size <= 0)
     fail("{}: embedding_length, block_count, feed_forward_length and attention.head_count must be positive", label);
   c.num_key_value_heads = u32("attention.head_count_kv", static_cast<std::uint32_t>(c.num_attention_heads));

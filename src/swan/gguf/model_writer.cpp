@@ -64,6 +64,29 @@ std::vector<float> llama3_rope_factors(const model::ModelConfig& config) {
 
 std::string join_ne(const std::vector<std::uint64_t>& ne) { return fmt::format("{}", fmt::join(ne, ", ")); }
 
+// The MoE models llama.cpp computes as their HF definition does: Mixtral as llama with
+// experts (softmax, top-k renormalised: Mixtral's own rule), Qwen3-MoE as qwen3moe, which has
+// an MoE block in every layer and always renormalises the top-k weights (norm_w = true).
+void require_llama_cpp_moe(const ModelDirectory& source, const model::ModelConfig& config) {
+  if (!config.is_moe()) return;
+  const std::string where = (source.path() / "config.json").string();
+  if (config.architecture == model::Architecture::Qwen2Moe)
+    fail("{}: swan's GGUF writer does not write Qwen2-MoE (llama.cpp's qwen2moe, with its shared expert) yet; "
+         "write MLX output instead (drop --format gguf)",
+         where);
+  if (config.architecture == model::Architecture::Qwen3Moe) {
+    for (std::int64_t layer = 0; layer < config.num_hidden_layers; ++layer)
+      if (!config.is_moe_layer(layer))
+        fail("{}: layer {} is a dense MLP (mlp_only_layers / decoder_sparse_step), but llama.cpp's qwen3moe has an "
+             "MoE block in every layer and would not load the file; such a model has no llama.cpp form",
+             where, layer);
+    if (!config.moe.normalize_top_k)
+      fail("{}: norm_topk_prob is false, but llama.cpp's qwen3moe always renormalises the top-{} expert weights, so "
+           "the GGUF file would compute another model",
+           where, config.moe.experts_per_token);
+  }
+}
+
 }  // namespace
 
 std::uint64_t PlannedTensor::bytes() const {
@@ -72,13 +95,29 @@ std::uint64_t PlannedTensor::bytes() const {
   return quant::bytes_for(type, static_cast<std::size_t>(ne[0])) * rows;
 }
 
+RecipeModel recipe_model(const ModelDirectory& source, const model::ModelConfig& config) {
+  return {static_cast<int>(config.num_hidden_layers), static_cast<int>(config.num_attention_heads),
+          static_cast<int>(config.num_key_value_heads), writes_output_matrix(source, config),
+          static_cast<int>(config.moe.num_experts)};
+}
+
 std::vector<PlannedTensor> plan_gguf_tensors(const ModelDirectory& source, const model::ModelConfig& config,
                                              const TypeChoice& choice) {
+  require_llama_cpp_moe(source, config);
   const bool with_output = writes_output_matrix(source, config);
   std::vector<PlannedTensor> planned;
+  std::map<std::string, std::vector<const ModelTensor*>> experts;  // stacked GGUF name -> HF tensor per expert
   for (const auto& t : source.tensors()) {
     const std::string& hf = t.name();
     if (hf == "lm_head.weight" && !with_output) continue;
+    if (const auto slice = model::gguf_expert_slice(hf)) {
+      auto& slots = experts[slice->gguf_name];
+      if (config.moe.num_experts <= 0 || slice->expert >= config.moe.num_experts)
+        fail("tensor '{}' is expert {}, but config.json declares {} experts", hf, slice->expert, config.moe.num_experts);
+      slots.resize(static_cast<std::size_t>(config.moe.num_experts), nullptr);
+      slots[static_cast<std::size_t>(slice->expert)] = &t;
+      continue;
+    }
     const auto name = model::gguf_tensor_name(hf);
     if (!name) {
       if (hf.ends_with("rotary_emb.inv_freq")) continue;  // a buffer, recomputed by llama.cpp
@@ -100,12 +139,32 @@ std::vector<PlannedTensor> plan_gguf_tensors(const ModelDirectory& source, const
     }
     planned.push_back(std::move(p));
   }
+  for (auto& [name, slots] : experts) {
+    PlannedTensor p;
+    p.name = name;
+    for (std::size_t e = 0; e < slots.size(); ++e) {
+      if (slots[e] == nullptr)
+        fail("{}: expert {} of {} is missing (every expert of an MoE layer is needed for the stacked GGUF tensor)",
+             source.path().string(), e, name);
+      const TensorInfo& info = *slots[e]->info;
+      if (info.shape.size() != 2 || !is_float_weight_dtype(info.dtype))
+        fail("tensor '{}' is {} {}; an expert projection must be a 2-D F32, F16 or BF16 matrix", slots[e]->name(),
+             dtype_name(info.dtype), info.shape.size() == 2 ? "2-D" : "not 2-D");
+      if (info.shape != slots[0]->info->shape)
+        fail("tensor '{}' has another shape than '{}'; the experts of {} must agree", slots[e]->name(), slots[0]->name(),
+             name);
+      p.expert_sources.push_back(slots[e]->name());
+    }
+    p.source = p.expert_sources.front();
+    const auto& shape = slots[0]->info->shape;
+    p.ne = {static_cast<std::uint64_t>(shape[1]), static_cast<std::uint64_t>(shape[0]), slots.size()};
+    planned.push_back(std::move(p));
+  }
   if (config.rope_scaling.type == model::RopeScaling::Type::Llama3 && model::gguf_architecture(config.architecture) == "llama")
-    planned.push_back({"rope_freqs.weight", "", {static_cast<std::uint64_t>(config.head_dim / 2)}, GgmlType::F32, 0});
+    planned.push_back({"rope_freqs.weight", "", {}, {static_cast<std::uint64_t>(config.head_dim / 2)}, GgmlType::F32, 0});
   std::sort(planned.begin(), planned.end(), file_order);
 
-  const RecipeModel recipe{static_cast<int>(config.num_hidden_layers), static_cast<int>(config.num_attention_heads),
-                           static_cast<int>(config.num_key_value_heads), with_output};
+  const RecipeModel recipe = recipe_model(source, config);
   for (auto& p : planned) {
     if (!is_quantizable(p.name, p.ne.size())) continue;  // norms, biases, rope_freqs: F32
     const auto override = choice.overrides.find(p.name);
@@ -147,7 +206,9 @@ Metadata build_gguf_metadata(const ModelDirectory& source, const model::ModelCon
   m.set("general.architecture", Value::string(arch));
   m.set("general.type", Value::string("model"));
   m.set("general.name", Value::string(name));
-  m.set("general.size_label", Value::string(size_label(parameters)));
+  // MoE: the converter's "<experts>x<shared + one expert's parameters>" (e.g. "8x7B").
+  m.set("general.size_label", Value::string(config.is_moe() ? fmt::format("{}x{}", config.moe.num_experts, size_label(parameters))
+                                                             : size_label(parameters)));
   m.set(arch + ".block_count", u32(config.num_hidden_layers));
   m.set(arch + ".context_length", u32(config.max_position_embeddings));
   m.set(arch + ".embedding_length", u32(config.hidden_size));
@@ -159,10 +220,17 @@ Metadata build_gguf_metadata(const ModelDirectory& source, const model::ModelCon
   // The converter writes key/value lengths when config.json states head_dim; llama.cpp's
   // default (embedding / heads) is wrong for models such as Qwen3-0.6B.
   const bool head_dim_differs = config.head_dim * config.num_attention_heads != config.hidden_size;
+  if (config.is_moe()) {  // the converter writes them after the norm epsilon
+    m.set(arch + ".expert_count", u32(config.moe.num_experts));
+    m.set(arch + ".expert_used_count", u32(config.moe.experts_per_token));
+  }
   if (source.config().contains("head_dim") || head_dim_differs) {
     m.set(arch + ".attention.key_length", u32(config.head_dim));
     m.set(arch + ".attention.value_length", u32(config.head_dim));
   }
+  // qwen3moe sizes its experts by this key (llama.cpp's default, feed_forward_length /
+  // expert_used_count, is wrong for Qwen3-30B-A3B); llama's experts use feed_forward_length.
+  if (arch == "qwen3moe") m.set(arch + ".expert_feed_forward_length", u32(config.moe.expert_intermediate_size));
   if (arch == "llama") {
     m.set(arch + ".vocab_size", u32(static_cast<std::int64_t>(vocab_rows)));
     m.set(arch + ".rope.dimension_count", u32(config.head_dim));
@@ -195,15 +263,21 @@ quant::Buffer<std::byte> encode_tensor(const ModelDirectory& source, const model
     quant::quantize_row_reference(GgmlType::F32, factors, out.span());
     return out;
   }
-  const ModelTensor& t = *source.find(p.source);
   const auto cols = static_cast<std::size_t>(p.ne.size() >= 2 ? p.ne[0] : 1);  // a 1-D tensor is rows of one value
   const std::size_t row_bytes = quant::bytes_for(p.type, cols);
-  const std::string tensors[] = {t.name()};
-  quant::for_each_row_band(model::checkpoint_parameter(source, t.name(), tensors, cols), rounding_dtype(p.type),
-                           [&](const quant::RowBand& band, std::span<const float> values) {
-                             quant::quantize_rows(p.type, values, band.rows, cols,
-                                                  out.span().subspan(band.first_row * row_bytes, band.rows * row_bytes), 1);
-                           });
+  // Stacked experts: expert e's rows follow expert e - 1's, each quantized from its own tensor.
+  const std::vector<std::string> parts = p.expert_sources.empty() ? std::vector<std::string>{p.source} : p.expert_sources;
+  const std::size_t part_bytes = out.size / parts.size();
+  for (std::size_t e = 0; e < parts.size(); ++e) {
+    const ModelTensor& t = *source.find(parts[e]);
+    const auto part = out.span().subspan(e * part_bytes, part_bytes);
+    const std::string tensor[] = {t.name()};
+    quant::for_each_row_band(model::checkpoint_parameter(source, t.name(), tensor, cols), rounding_dtype(p.type),
+                             [&](const quant::RowBand& band, std::span<const float> values) {
+                               quant::quantize_rows(p.type, values, band.rows, cols,
+                                                    part.subspan(band.first_row * row_bytes, band.rows * row_bytes), 1);
+                             });
+  }
   if (p.permuted_heads == 0) return out;
   const std::size_t rows = out.size / row_bytes;
   const std::size_t head_rows = rows / static_cast<std::size_t>(p.permuted_heads);
@@ -231,12 +305,12 @@ GgufWriteResult write_gguf_model(const ModelDirectory& source, const fs::path& o
   result.tensors = plan_gguf_tensors(source, config, options.choice);
   std::uint64_t parameters = 0;
   std::size_t vocab_rows = 0;
-  const RecipeModel recipe{static_cast<int>(config.num_hidden_layers), static_cast<int>(config.num_attention_heads),
-                           static_cast<int>(config.num_key_value_heads), writes_output_matrix(source, config)};
+  const RecipeModel recipe = recipe_model(source, config);
   for (const auto& p : result.tensors) {
     std::uint64_t n = 1;
     for (const auto d : p.ne) n *= d;
-    if (!p.source.empty()) parameters += n;
+    // general.size_label counts one expert of each stacked tensor (the converter's rule).
+    if (!p.source.empty()) parameters += p.expert_sources.empty() ? n : n / p.expert_sources.size();
     if (p.name == "token_embd.weight") vocab_rows = static_cast<std::size_t>(p.ne.size() >= 2 ? p.ne[1] : 0);
     if (is_quantizable(p.name, p.ne.size())) {
       result.weight_elements += n;

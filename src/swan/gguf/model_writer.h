@@ -8,8 +8,13 @@
 // (naming the tensor) -> for F16/BF16 output round and reject overflow -> quantize each row
 // to its ggml type (quant/ggml_quantize.h) -> for llama's q/k, move whole rows into
 // llama.cpp's RoPE order (the permutation commutes with row-wise quantization) -> written
-// on a background thread while the next tensor is quantized. Norms, biases and rope_freqs
-// are F32. The file is written under a temporary name and renamed when complete
+// on a background thread while the next tensor is quantized. Norms, biases, rope_freqs and
+// MoE routers (ffn_gate_inp, as llama.cpp's converter and llama-quantize keep them) are F32.
+// MoE experts: HF's per-expert matrices are stacked into llama.cpp's 3-D ffn_*_exps tensors
+// (ne = [cols, rows, experts]), each expert's rows quantized from its own source tensor.
+// llama.cpp's qwen3moe runs an MoE block in every layer and always renormalises the top-k
+// weights, so a Qwen3-MoE with dense layers (mlp_only_layers, decoder_sparse_step > 1) or
+// norm_topk_prob false is refused rather than written into a file that computes otherwise. The file is written under a temporary name and renamed when complete
 // (writer.h); the input is only read. Output is a pure function of (input, types, name).
 #pragma once
 
@@ -31,7 +36,8 @@ namespace swan::gguf {
 // One GGUF tensor and where it comes from.
 struct PlannedTensor {
   std::string name;          // GGUF name
-  std::string source;        // HF tensor name; empty for generated tensors (rope_freqs)
+  std::string source;        // HF tensor name (expert 0's for stacked experts); empty for generated tensors (rope_freqs)
+  std::vector<std::string> expert_sources;  // stacked MoE experts: the HF tensor of each expert, in order
   std::vector<std::uint64_t> ne;  // ggml order
   quant::GgmlType type = quant::GgmlType::F32;
   int permuted_heads = 0;    // > 0: rows reordered for llama's RoPE, in heads of ne[1] / permuted_heads rows
@@ -46,6 +52,9 @@ struct TypeChoice {
   bool pure = false;
   std::map<std::string, quant::GgmlType> overrides;
 };
+
+// What llama-quantize's recipe sees of this model (layers, heads, output head, experts).
+RecipeModel recipe_model(const ModelDirectory& source, const model::ModelConfig& config);
 
 // The tensors of the output in file order, with their types. Throws for a tensor llama.cpp
 // would not load (a type that does not fit its rows and has no fallback, an unknown name).

@@ -49,9 +49,11 @@ bool more_bits(int layer, int layers) {
   return layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
 }
 
+// The tensor's role, stacked experts included (ffn_down_exps is an ffn_down).
 bool has_role(std::string_view name, std::string_view role) {
   const std::string suffix = "." + std::string(role) + ".weight";
-  return name.ends_with(suffix);
+  const std::string experts = "." + std::string(role) + "_exps.weight";
+  return name.ends_with(suffix) || name.ends_with(experts);
 }
 
 }  // namespace
@@ -86,7 +88,8 @@ Preset preset_for_type(GgmlType type) {
 }
 
 bool is_quantizable(std::string_view gguf_name, std::size_t n_dims) {
-  return n_dims >= 2 && gguf_name.ends_with("weight") && !gguf_name.ends_with("_norm.weight");
+  return n_dims >= 2 && gguf_name.ends_with("weight") && !gguf_name.ends_with("_norm.weight") &&
+         !gguf_name.ends_with("ffn_gate_inp.weight");
 }
 
 GgmlType fallback_type(GgmlType type, std::uint64_t ne0, std::string_view gguf_name) {
@@ -131,6 +134,9 @@ GgmlType recipe_choice(Preset preset, const RecipeModel& model, std::string_view
     }
     // llama.cpp promotes a Q3_K/Q4_K attn_v of 70B models (80 layers) to Q5_K.
     if (layers == 80 && (type == GgmlType::Q3_K || type == GgmlType::Q4_K)) type = GgmlType::Q5_K;
+    if (model.expert_count == 8) type = GgmlType::Q8_0;  // llama.cpp: "trades just ~128MB" on Mixtral
+  } else if (has_role(name, "attn_k") && model.expert_count == 8) {
+    type = GgmlType::Q8_0;
   } else if (has_role(name, "ffn_down")) {
     switch (preset) {
       case Preset::Q2_K: type = GgmlType::Q3_K; break;
@@ -139,6 +145,15 @@ GgmlType recipe_choice(Preset preset, const RecipeModel& model, std::string_view
       case Preset::Q4_K_M:
       case Preset::Q5_K_M: if (more_bits(layer, layers)) type = GgmlType::Q6_K; break;
       case Preset::Q4_K_S: if (layer < layers / 8) type = GgmlType::Q5_K; break;
+      default: break;
+    }
+  } else if (has_role(name, "attn_output") && model.expert_count == 8) {
+    switch (preset) {
+      case Preset::Q2_K:
+      case Preset::Q3_K_S:
+      case Preset::Q3_K_M:
+      case Preset::Q4_K_S:
+      case Preset::Q4_K_M: type = GgmlType::Q5_K; break;
       default: break;
     }
   } else if (has_role(name, "attn_output")) {

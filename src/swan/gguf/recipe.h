@@ -34,10 +34,11 @@ struct RecipeModel {
   int head_count = 0;
   int head_count_kv = 0;
   bool has_output = true;  // false: token_embd.weight doubles as the output matrix
+  int expert_count = 0;    // MoE: llama.cpp gives 8-expert models more bits in attention
 };
 
 // True for the tensors llama-quantize quantizes: at least 2-D, name ending in "weight",
-// not a norm.
+// not a norm, not an MoE router (ffn_gate_inp).
 bool is_quantizable(std::string_view gguf_name, std::size_t n_dims);
 
 // The recipe's type before the shape fallback (what llama-quantize warns about).

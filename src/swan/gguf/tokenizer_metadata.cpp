@@ -165,7 +165,9 @@ Vocabulary sentencepiece_vocabulary(const fs::path& model_file, const std::optio
 std::string bpe_pre_tokenizer(model::Architecture architecture) {
   switch (architecture) {
     case model::Architecture::Qwen2:
-    case model::Architecture::Qwen3: return "qwen2";
+    case model::Architecture::Qwen3:
+    case model::Architecture::Qwen2Moe:
+    case model::Architecture::Qwen3Moe: return "qwen2";
     default: return "llama-bpe";
   }
 }

@@ -46,6 +46,21 @@ class GgufLocator {
     return values;
   }
 
+  // Expert e's [rows, cols] matrix of a stacked ne = [cols, rows, experts] tensor: its rows
+  // are one contiguous run of the tensor's bytes.
+  std::vector<WeightMatrix> experts(const std::string& name, std::size_t count, std::size_t rows, std::size_t cols) const {
+    const auto& t = tensor(name);
+    if (t.ne != std::vector<std::uint64_t>{cols, rows, count})
+      fail("{}: tensor \"{}\" has ne [{}], the hyper-parameters imply [{}, {}, {}]", file_.path().string(), name,
+           fmt::join(t.ne, ", "), cols, rows, count);
+    const auto all = file_.data(t);
+    const std::size_t each = all.size() / count;
+    std::vector<WeightMatrix> out;
+    for (std::size_t e = 0; e < count; ++e)
+      out.push_back(WeightMatrix::ggml(fmt::format("{}[{}]", name, e), t.type, all.subspan(e * each, each), rows, cols, 0));
+    return out;
+  }
+
   bool has(const std::string& name) const { return file_.find(name) != nullptr; }
 
  private:
@@ -57,7 +72,8 @@ class GgufLocator {
 
 ModelWeights locate_gguf_weights(const gguf::GgufFile& file, const model::ModelConfig& config) {
   const GgufLocator locate(file, config.architecture == model::Architecture::Llama ||
-                                     config.architecture == model::Architecture::Mistral);
+                                     config.architecture == model::Architecture::Mistral ||
+                                     config.architecture == model::Architecture::Mixtral);
   const auto hidden = static_cast<std::size_t>(config.hidden_size);
   const auto inter = static_cast<std::size_t>(config.intermediate_size);
   const auto q_dim = static_cast<std::size_t>(config.q_dim());
@@ -81,9 +97,22 @@ ModelWeights locate_gguf_weights(const gguf::GgufFile& file, const model::ModelC
     layer.k = locate.matrix(p + "attn_k.weight", kv_dim, hidden, kv_heads);
     layer.v = locate.matrix(p + "attn_v.weight", kv_dim, hidden);
     layer.o = locate.matrix(p + "attn_output.weight", hidden, q_dim);
-    layer.gate = locate.matrix(p + "ffn_gate.weight", inter, hidden);
-    layer.up = locate.matrix(p + "ffn_up.weight", inter, hidden);
-    layer.down = locate.matrix(p + "ffn_down.weight", hidden, inter);
+    if (config.is_moe_layer(static_cast<std::int64_t>(i))) {
+      const auto count = static_cast<std::size_t>(config.moe.num_experts);
+      const auto inner = static_cast<std::size_t>(config.moe.expert_intermediate_size);
+      MoeLayerWeights moe;
+      moe.router = locate.matrix(p + "ffn_gate_inp.weight", count, hidden);
+      auto gate = locate.experts(p + "ffn_gate_exps.weight", count, inner, hidden);
+      auto up = locate.experts(p + "ffn_up_exps.weight", count, inner, hidden);
+      auto down = locate.experts(p + "ffn_down_exps.weight", count, hidden, inner);
+      for (std::size_t e = 0; e < count; ++e)
+        moe.experts.push_back({std::move(gate[e]), std::move(up[e]), std::move(down[e])});
+      layer.moe = std::move(moe);
+    } else {
+      layer.gate = locate.matrix(p + "ffn_gate.weight", inter, hidden);
+      layer.up = locate.matrix(p + "ffn_up.weight", inter, hidden);
+      layer.down = locate.matrix(p + "ffn_down.weight", hidden, inter);
+    }
     if (config.qk_norm) {
       layer.q_norm = locate.vector(p + "attn_q_norm.weight", head_dim);
       layer.k_norm = locate.vector(p + "attn_k_norm.weight", head_dim);

@@ -1,4 +1,5 @@
-// The tensors of a dense llama / qwen2 / qwen3 decoder located in a GGUF file (llama.cpp's
+// The tensors of a llama / qwen2 / qwen3 / qwen3moe decoder (MoE: router ffn_gate_inp, experts
+// cut out of the stacked ffn_*_exps tensors) located in a GGUF file (llama.cpp's
 // names, spec §3.2), as the same ModelWeights the HF and MLX paths produce: matrices stay in
 // the mapping in their ggml type and are dequantized a band of rows at a time; llama's q/k
 // rows are read back in HF order (undoing the converter's RoPE permutation, §3.3), so the

@@ -10,9 +10,12 @@ namespace swan::model {
 std::string_view gguf_architecture(Architecture architecture) {
   switch (architecture) {
     case Architecture::Llama:
-    case Architecture::Mistral: return "llama";
+    case Architecture::Mistral:
+    case Architecture::Mixtral: return "llama";
     case Architecture::Qwen2: return "qwen2";
     case Architecture::Qwen3: return "qwen3";
+    case Architecture::Qwen2Moe: return "qwen2moe";
+    case Architecture::Qwen3Moe: return "qwen3moe";
   }
   return "llama";
 }
@@ -20,7 +23,7 @@ std::string_view gguf_architecture(Architecture architecture) {
 namespace {
 
 // Per-layer module paths (after "model.layers.N.") and their GGUF names (after "blk.N.").
-constexpr std::array<std::pair<std::string_view, std::string_view>, 12> kLayerModules{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 14> kLayerModules{{
     {"input_layernorm", "attn_norm"},
     {"self_attn.q_proj", "attn_q"},
     {"self_attn.k_proj", "attn_k"},
@@ -32,8 +35,30 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 12> kLayerMo
     {"mlp.gate_proj", "ffn_gate"},
     {"mlp.up_proj", "ffn_up"},
     {"mlp.down_proj", "ffn_down"},
+    {"mlp.gate", "ffn_gate_inp"},               // Qwen MoE router
+    {"block_sparse_moe.gate", "ffn_gate_inp"},  // Mixtral router
     {"self_attn.rotary_emb", ""},  // inv_freq buffers: not written
 }};
+
+// Per-expert projections (after "<block>.experts.E.") and the stacked GGUF tensor.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kExpertProjections{{
+    {"gate_proj", "ffn_gate_exps"},
+    {"up_proj", "ffn_up_exps"},
+    {"down_proj", "ffn_down_exps"},
+    {"w1", "ffn_gate_exps"},  // Mixtral
+    {"w3", "ffn_up_exps"},
+    {"w2", "ffn_down_exps"},
+}};
+
+// "N." at the front of `rest` -> N, with `rest` advanced past the dot.
+std::optional<int> take_index(std::string_view& rest) {
+  int value = 0;
+  const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), value);
+  if (ec != std::errc() || end == rest.data() || end == rest.data() + rest.size() || *end != '.' || value < 0)
+    return std::nullopt;
+  rest = rest.substr(static_cast<std::size_t>(end - rest.data()) + 1);
+  return value;
+}
 
 }  // namespace
 
@@ -54,6 +79,25 @@ std::optional<std::string> gguf_tensor_name(std::string_view hf_name) {
   if (parameter != "weight" && parameter != "bias") return std::nullopt;
   for (const auto& [hf, gguf] : kLayerModules)
     if (module == hf && !gguf.empty()) return "blk." + std::to_string(layer) + "." + std::string(gguf) + "." + std::string(parameter);
+  return std::nullopt;
+}
+
+std::optional<ExpertSlice> gguf_expert_slice(std::string_view hf_name) {
+  constexpr std::string_view prefix = "model.layers.";
+  if (!hf_name.starts_with(prefix)) return std::nullopt;
+  std::string_view rest = hf_name.substr(prefix.size());
+  const auto layer = take_index(rest);
+  if (!layer) return std::nullopt;
+  for (const std::string_view block : {"mlp.experts.", "block_sparse_moe.experts."}) {
+    if (!rest.starts_with(block)) continue;
+    rest = rest.substr(block.size());
+    const auto expert = take_index(rest);
+    if (!expert) return std::nullopt;
+    for (const auto& [hf, gguf] : kExpertProjections)
+      if (rest.size() == hf.size() + 7 && rest.starts_with(hf) && rest.ends_with(".weight"))
+        return ExpertSlice{"blk." + std::to_string(*layer) + "." + std::string(gguf) + ".weight", *expert};
+    return std::nullopt;
+  }
   return std::nullopt;
 }
 

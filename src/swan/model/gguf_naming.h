@@ -1,7 +1,9 @@
-// llama.cpp's naming conventions for the dense Llama-family decoders (llama, also Mistral;
-// qwen2; qwen3): the GGUF architecture string, which HF tensors become which GGUF tensors,
-// and which rows the converter permutes. Spec: ../shared/specs/gguf-format.md §3.2–3.3.
-// Pure functions on names: no I/O, no tensor data.
+// llama.cpp's naming conventions for the Llama-family decoders (llama, also Mistral and
+// Mixtral; qwen2; qwen3; qwen3moe): the GGUF architecture string, which HF tensors become
+// which GGUF tensors, and which rows the converter permutes. Spec:
+// ../shared/specs/gguf-format.md §3.2–3.3; the MoE names are llama.cpp's (src/llama-arch.cpp:
+// ffn_gate_inp for the router, ffn_{gate,up,down}_exps for the experts stacked into one 3-D
+// tensor per projection, expert index outermost). Pure functions on names: no I/O, no tensor data.
 #pragma once
 
 #include <optional>
@@ -12,9 +14,18 @@
 
 namespace swan::model {
 
-// "llama" (Llama and Mistral), "qwen2", "qwen3": the value of general.architecture and the
-// prefix of every hyper-parameter key.
+// "llama" (Llama, Mistral and Mixtral), "qwen2", "qwen3", "qwen2moe", "qwen3moe": the value
+// of general.architecture and the prefix of every hyper-parameter key.
 std::string_view gguf_architecture(Architecture architecture);
+
+// An HF per-expert tensor ("model.layers.3.mlp.experts.5.gate_proj.weight", Mixtral's
+// "model.layers.3.block_sparse_moe.experts.5.w1.weight") as the stacked GGUF tensor it
+// belongs to ("blk.3.ffn_gate_exps.weight") and its expert index; nullopt for other names.
+struct ExpertSlice {
+  std::string gguf_name;
+  int expert = 0;
+};
+std::optional<ExpertSlice> gguf_expert_slice(std::string_view hf_name);
 
 // "model.layers.3.self_attn.q_proj.weight" -> "blk.3.attn_q.weight"; nullopt for a tensor
 // llama.cpp's loader does not create for these architectures (rotary inv_freq buffers, ...),

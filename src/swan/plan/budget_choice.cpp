@@ -1,5 +1,7 @@
 #include "swan/plan/budget_choice.h"
 
+#include <fmt/core.h>
+
 #include <cctype>
 #include <cmath>
 
@@ -17,6 +19,12 @@ std::uint64_t budget_bytes(const Budget& budget, std::uint64_t total_params) {
   const double bpw = *budget.bits_per_weight;
   if (!std::isfinite(bpw) || bpw <= 0.0) fail("--target-bpw must be a positive number, not {}", bpw);
   return static_cast<std::uint64_t>(std::floor(bpw * static_cast<double>(total_params) / 8.0));
+}
+
+std::string describe(const Budget& budget) {
+  if (budget.total_bytes) return fmt::format("{} bytes", *budget.total_bytes);
+  if (budget.bits_per_weight) return fmt::format("{} bits/weight", *budget.bits_per_weight);
+  return {};
 }
 
 std::uint64_t parse_size(std::string_view text) {

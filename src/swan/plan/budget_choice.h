@@ -38,6 +38,9 @@ struct Budget {
 // Throws swan::Error for a non-positive or non-finite bits per weight.
 std::uint64_t budget_bytes(const Budget& budget, std::uint64_t total_params);
 
+// "4.5 bits/weight" or "3252224 bytes", as plans and reports record the budget.
+std::string describe(const Budget& budget);
+
 // "5.5GB", "5.5GiB", "3.2MB", "800k", "123456789": decimal (k, M, G, T with B or not) or binary
 // (KiB, MiB, GiB, TiB) units. Throws swan::Error on anything else.
 std::uint64_t parse_size(std::string_view text);

@@ -173,6 +173,7 @@ nlohmann::ordered_json to_json(const QuantPlan& plan) {
   j["defaults"] = decision_json(plan.defaults());
   j["scales"] = quant::to_string(plan.scale_method());
   j["list_every_module"] = plan.list_every_module;
+  if (!plan.budget.empty()) j["budget"] = plan.budget;
   auto& tensors = j["tensors"] = nlohmann::ordered_json::array();
   for (const auto& t : plan.tensors()) {
     nlohmann::ordered_json e;
@@ -197,6 +198,7 @@ QuantPlan plan_from_json(const nlohmann::json& j) {
     plan.list_every_module = j["list_every_module"].get<bool>();
   }
   plan.set_scale_method(quant::parse_scale_method(string_field(j, "scales", "the top level", "minmax")));
+  plan.budget = string_field(j, "budget", "the top level", "");
   const auto& tensors = member(j, "tensors", "the top level");
   if (!tensors.is_array()) fail("plan JSON: \"tensors\" must be a list");
   for (std::size_t i = 0; i < tensors.size(); ++i) {

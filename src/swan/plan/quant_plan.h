@@ -101,6 +101,10 @@ class QuantPlan {
   // mlx_lm's mixed recipes write a per-module dict for *every* quantized module, not only
   // for those that differ from the defaults; set this to reproduce that layout.
   bool list_every_module = false;
+  // The budget the plan was made for (plan/budget_choice.h's describe(); empty when none),
+  // for reports. Not the command line: a plan must be byte-identical for the same input and
+  // budget, whatever it is saved as.
+  std::string budget;
 
  private:
   std::string method_;

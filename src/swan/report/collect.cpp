@@ -207,12 +207,10 @@ void fill_frontier(const ReportSources& in, const ReportData& data, ReportData& 
   }
 }
 
-std::string budget_text(const ReportSources& in, const ReportData& data) {
-  if (!in.budget) return {};
-  if (in.budget->bits_per_weight) return fmt::format("{} bits/weight", *in.budget->bits_per_weight);
-  if (in.budget->total_bytes) return fmt::format("{} bytes", *in.budget->total_bytes);
-  (void)data;
-  return {};
+// The budget given with the sources, else the one the plan records.
+std::string budget_text(const ReportSources& in) {
+  if (in.budget) return plan::describe(*in.budget);
+  return in.plan ? in.plan->budget : std::string();
 }
 
 }  // namespace
@@ -260,7 +258,7 @@ ReportData collect_report(const ReportSources& in) {
         "manifest.json`.";
   }
   fill_frontier(in, data, data);
-  data.header.budget = budget_text(in, data);
+  data.header.budget = budget_text(in);
   if (data.header.method.empty()) data.header.method = "not recorded in the inputs (give the plan)";
 
   if (in.evals.empty()) {

@@ -19,13 +19,27 @@ SentencePieceTokenizer::SentencePieceTokenizer(const std::filesystem::path& mode
   if (!status.ok()) {
     fail("cannot load SentencePiece model {}: {}", model_path.string(), status.ToString());
   }
+  set_special_tokens(config, model_path.string());
+}
+
+std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::from_serialized(const std::string& model_proto,
+                                                                                const TokenizerConfig& config,
+                                                                                std::string_view where) {
+  std::unique_ptr<SentencePieceTokenizer> tokenizer(new SentencePieceTokenizer());
+  tokenizer->processor_ = std::make_unique<sentencepiece::SentencePieceProcessor>();
+  const auto status = tokenizer->processor_->LoadFromSerializedProto(model_proto);
+  if (!status.ok()) fail("{}: the vocabulary is not a valid SentencePiece model: {}", where, status.ToString());
+  tokenizer->set_special_tokens(config, where);
+  return tokenizer;
+}
+
+void SentencePieceTokenizer::set_special_tokens(const TokenizerConfig& config, std::string_view where) {
   const auto resolve = [&](const std::optional<std::string>& name, int model_id,
                            const char* what) -> std::optional<std::int32_t> {
     if (name) {
       const int id = processor_->PieceToId(*name);
       if (processor_->IdToPiece(id) != *name) {
-        fail("{}: tokenizer_config.json {} {} is not a piece of this model", model_path.string(),
-             what, text_excerpt(*name));
+        fail("{}: {} {} is not a piece of this model", where, what, text_excerpt(*name));
       }
       return id;
     }

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "swan/tokenizer/tokenizer.h"
 #include "swan/tokenizer/tokenizer_config.h"
@@ -21,6 +23,10 @@ class SentencePieceTokenizer final : public Tokenizer {
   // the model; BOS is added unless the config says add_bos_token: false (HF's LlamaTokenizer
   // default). Throws swan::Error if the file is missing or not a SentencePiece model.
   SentencePieceTokenizer(const std::filesystem::path& model_path, const TokenizerConfig& config);
+  // A model given as a serialized ModelProto (sentencepiece_model_proto.h); `where` names its
+  // origin in error messages. BOS/EOS and add_bos as above.
+  static std::unique_ptr<SentencePieceTokenizer> from_serialized(const std::string& model_proto,
+                                                                 const TokenizerConfig& config, std::string_view where);
   ~SentencePieceTokenizer() override;
 
   using Tokenizer::encode;
@@ -34,6 +40,9 @@ class SentencePieceTokenizer final : public Tokenizer {
   std::string id_to_piece(std::int32_t id) const;
 
  private:
+  SentencePieceTokenizer() = default;
+  void set_special_tokens(const TokenizerConfig& config, std::string_view where);
+
   std::unique_ptr<sentencepiece::SentencePieceProcessor> processor_;
 };
 
