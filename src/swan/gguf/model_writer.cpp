@@ -6,15 +6,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <future>
 #include <memory>
 
 #include "swan/core/error.h"
 #include "swan/io/atomic_file.h"
+#include "swan/io/write_behind.h"
 #include "swan/gguf/tokenizer_metadata.h"
 #include "swan/gguf/writer.h"
 #include "swan/model/gguf_naming.h"
 #include "swan/model/mlx_naming.h"
+#include "swan/model/parameter_source.h"
 #include "swan/quant/ggml_quantize.h"
 #include "swan/quant/row_bands.h"
 
@@ -246,18 +247,6 @@ Metadata build_gguf_metadata(const ModelDirectory& source, const model::ModelCon
 
 namespace {
 
-quant::ParameterSource tensor_source(const ModelDirectory& source, const ModelTensor& t, std::size_t cols) {
-  quant::ParameterSource out;
-  out.name = t.name();
-  out.dtype = t.info->dtype;
-  out.cols = cols;
-  out.parts.push_back(source.file(t).data(*t.info));
-  out.release = [&source, &t](std::size_t, std::size_t offset, std::size_t bytes) {
-    source.file(t).release(*t.info, offset, bytes);
-  };
-  return out;
-}
-
 // Float values are rounded to the output dtype before the range check when it is 16-bit.
 DType rounding_dtype(GgmlType type) {
   if (type == GgmlType::F16) return DType::F16;
@@ -282,7 +271,8 @@ quant::Buffer<std::byte> encode_tensor(const ModelDirectory& source, const model
   for (std::size_t e = 0; e < parts.size(); ++e) {
     const ModelTensor& t = *source.find(parts[e]);
     const auto part = out.span().subspan(e * part_bytes, part_bytes);
-    quant::for_each_row_band(tensor_source(source, t, cols), rounding_dtype(p.type),
+    const std::string tensor[] = {t.name()};
+    quant::for_each_row_band(model::checkpoint_parameter(source, t.name(), tensor, cols), rounding_dtype(p.type),
                              [&](const quant::RowBand& band, std::span<const float> values) {
                                quant::quantize_rows(p.type, values, band.rows, cols,
                                                     part.subspan(band.first_row * row_bytes, band.rows * row_bytes), 1);
@@ -342,16 +332,14 @@ GgufWriteResult write_gguf_model(const ModelDirectory& source, const fs::path& o
   for (const auto& p : result.tensors) declarations.push_back({p.name, p.ne, p.type});
   try {
     GgufWriter writer(out_file, metadata, declarations, options.force);
-    // Writing runs one tensor behind the quantization, on a background thread.
-    std::future<void> pending;
+    WriteBehind behind;  // after the writer: destroyed first, so a running job finishes before it
     for (std::size_t i = 0; i < result.tensors.size(); ++i) {
       const PlannedTensor& p = result.tensors[i];
       if (options.on_tensor) options.on_tensor(i, result.tensors.size(), p.name);
       auto bytes = std::make_shared<quant::Buffer<std::byte>>(encode_tensor(source, config, p));
-      if (pending.valid()) pending.get();
-      pending = std::async(std::launch::async, [&writer, &p, bytes] { writer.write(p.name, bytes->bytes()); });
+      behind.then([&writer, &p, bytes] { writer.write(p.name, bytes->bytes()); });
     }
-    if (pending.valid()) pending.get();
+    behind.finish();
     writer.commit();
     result.file_bytes = writer.bytes_written();
   } catch (const std::exception& e) {

@@ -1,7 +1,6 @@
 // GGUF encoding and the atomic streaming writer; see writer.h.
 #include "swan/gguf/writer.h"
 
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -127,25 +126,19 @@ GgufWriter::GgufWriter(const fs::path& path, const Metadata& metadata, std::vect
   if (ec) fail("cannot create {}: {}", parent.string(), ec.message());
   std::random_device random;
   temp_ = parent / fmt::format(".{}.swan-tmp-{:08x}", path_.filename().string(), random());
-  file_ = std::fopen(temp_.c_str(), "wb");
-  if (file_ == nullptr) fail("cannot create {}: {}", temp_.string(), std::strerror(errno));
+  file_ = std::make_unique<OutputFile>(temp_);
   put(header, "the header");
 }
 
 GgufWriter::~GgufWriter() {
-  if (file_ != nullptr) std::fclose(file_);
+  file_.reset();
   if (!committed_ && !temp_.empty()) {
     std::error_code ignored;
     fs::remove(temp_, ignored);
   }
 }
 
-void GgufWriter::put(std::span<const std::byte> bytes, std::string_view what) {
-  if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size())
-    fail("cannot write {} to {}: {}{}", what, temp_.string(), std::strerror(errno),
-         errno == ENOSPC ? " (free some disk space or choose another output directory)" : "");
-  bytes_written_ += bytes.size();
-}
+void GgufWriter::put(std::span<const std::byte> bytes, std::string_view what) { file_->append(bytes, what); }
 
 void GgufWriter::write(std::string_view name, std::span<const std::byte> data) {
   if (next_ >= records_.size()) fail("{}: tensor '{}' was not declared", path_.string(), name);
@@ -167,12 +160,9 @@ void GgufWriter::write(std::string_view name, std::span<const std::byte> data) {
 void GgufWriter::commit() {
   SWAN_CHECK(!committed_, "{} committed twice", path_.string());
   if (next_ != records_.size()) fail("{}: only {} of {} tensors were written", path_.string(), next_, records_.size());
-  const bool flushed = std::fflush(file_) == 0 && ::fsync(fileno(file_)) == 0;
-  const int error = errno;
-  const bool closed = std::fclose(file_) == 0;
-  file_ = nullptr;
-  if (!flushed || !closed)
-    fail("cannot finish writing {}: {}", temp_.string(), std::strerror(flushed ? errno : error));
+  file_->finish();
+  bytes_written_ = file_->bytes_written();
+  file_.reset();
   std::error_code ec;
   fs::rename(temp_, path_, ec);
   if (ec) fail("cannot move the finished file into {}: {}", path_.string(), ec.message());

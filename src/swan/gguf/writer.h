@@ -4,16 +4,17 @@
 // written beside its destination under a temporary name and renamed into place by
 // commit(); an uncommitted writer (any error, a full disk included) removes the temporary
 // file, so a failed run never leaves a partial output. An existing destination is refused
-// unless `force`.
+// unless `force`. The bytes go out through OutputFile (early writeback).
 #pragma once
 
-#include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "swan/gguf/format.h"
+#include "swan/io/output_file.h"
 
 namespace swan::gguf {
 
@@ -41,7 +42,7 @@ class GgufWriter {
   void commit();
 
   const std::vector<TensorRecord>& records() const { return records_; }
-  std::uint64_t bytes_written() const { return bytes_written_; }
+  std::uint64_t bytes_written() const { return file_ ? file_->bytes_written() : bytes_written_; }
 
  private:
   void put(std::span<const std::byte> bytes, std::string_view what);
@@ -52,7 +53,7 @@ class GgufWriter {
   std::uint64_t alignment_ = kDefaultAlignment;
   std::size_t next_ = 0;
   std::uint64_t bytes_written_ = 0;
-  std::FILE* file_ = nullptr;
+  std::unique_ptr<OutputFile> file_;
   bool committed_ = false;
 };
 

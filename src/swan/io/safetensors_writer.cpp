@@ -1,8 +1,6 @@
 #include "swan/io/safetensors_writer.h"
 
-#include <cerrno>
-#include <cstring>
-#include <unistd.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "swan/core/error.h"
@@ -32,19 +30,16 @@ SafetensorsWriter::SafetensorsWriter(const std::filesystem::path& path, std::vec
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // keep tensor data 8-byte aligned
 
-  file_ = std::fopen(path_.c_str(), "wb");
-  if (file_ == nullptr) fail("cannot create {}: {}", path_.string(), std::strerror(errno));
+  file_ = std::make_unique<OutputFile>(path_);
   std::byte length[8];
   std::uint64_t n = text.size();
   for (int i = 0; i < 8; ++i) length[i] = static_cast<std::byte>((n >> (8 * i)) & 0xff);
-  if (std::fwrite(length, 1, 8, file_) != 8 || std::fwrite(text.data(), 1, text.size(), file_) != text.size())
-    fail("cannot write {}: {}", path_.string(), std::strerror(errno));
+  file_->append(length, "the header");
+  file_->append(std::as_bytes(std::span(text)), "the header");
   total_bytes_ = 8 + text.size();
 }
 
-SafetensorsWriter::~SafetensorsWriter() {
-  if (file_ != nullptr) std::fclose(file_);
-}
+SafetensorsWriter::~SafetensorsWriter() = default;
 
 void SafetensorsWriter::write(std::string_view name, std::span<const std::byte> data) {
   if (next_ >= tensors_.size()) fail("{}: tensor '{}' was not declared", path_.string(), name);
@@ -52,9 +47,7 @@ void SafetensorsWriter::write(std::string_view name, std::span<const std::byte> 
   SWAN_CHECK(expected.name == name, "{}: expected tensor '{}' next, got '{}'", path_.string(), expected.name, name);
   SWAN_CHECK(expected.nbytes() == data.size(), "{}: tensor '{}' declared {} bytes, got {}", path_.string(), name,
              expected.nbytes(), data.size());
-  if (!data.empty() && std::fwrite(data.data(), 1, data.size(), file_) != data.size())
-    fail("cannot write tensor '{}' to {}: {}{}", name, path_.string(), std::strerror(errno),
-         errno == ENOSPC ? " (free some disk space or choose another output directory)" : "");
+  file_->append(data, fmt::format("tensor '{}'", name));
   total_bytes_ += data.size();
   ++next_;
 }
@@ -62,14 +55,7 @@ void SafetensorsWriter::write(std::string_view name, std::span<const std::byte> 
 void SafetensorsWriter::finish() {
   if (next_ != tensors_.size())
     fail("{}: only {} of {} tensors were written", path_.string(), next_, tensors_.size());
-  // fflush/fsync surface delayed errors such as a full disk.
-  const bool flushed = std::fflush(file_) == 0 && ::fsync(fileno(file_)) == 0;
-  const int error = errno;
-  const bool closed = std::fclose(file_) == 0;
-  file_ = nullptr;
-  if (!flushed || !closed)
-    fail("cannot finish writing {}: {}{}", path_.string(), std::strerror(flushed ? errno : error),
-         (flushed ? errno : error) == ENOSPC ? " (disk full)" : "");
+  file_->finish();
 }
 
 }  // namespace swan

@@ -1,19 +1,21 @@
 // Streaming safetensors writer: the header (all names, dtypes, shapes) is fixed up
 // front, then tensor data is appended one tensor at a time in the declared order, so
 // a model never has to be held in memory. The header is padded with spaces to a
-// multiple of 8 bytes so every tensor starts 8-byte aligned. Write errors (a full
-// disk included) throw swan::Error naming the file; the caller removes partial output.
+// multiple of 8 bytes so every tensor starts 8-byte aligned. The bytes go out through
+// OutputFile (early writeback, one set of error messages). Write errors (a full disk
+// included) throw swan::Error naming the file; the caller removes partial output.
 #pragma once
 
 #include <cstdint>
-#include <cstdio>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "swan/core/dtype.h"
+#include "swan/io/output_file.h"
 
 namespace swan {
 
@@ -29,7 +31,7 @@ class SafetensorsWriter {
  public:
   SafetensorsWriter(const std::filesystem::path& path, std::vector<TensorSpec> tensors,
                     const std::map<std::string, std::string>& metadata);
-  ~SafetensorsWriter();  // closes without finishing if finish() was not called
+  ~SafetensorsWriter();  // closes without syncing if finish() was not called
   SafetensorsWriter(const SafetensorsWriter&) = delete;
   SafetensorsWriter& operator=(const SafetensorsWriter&) = delete;
 
@@ -46,7 +48,7 @@ class SafetensorsWriter {
   std::vector<TensorSpec> tensors_;
   std::size_t next_ = 0;
   std::uint64_t total_bytes_ = 0;
-  std::FILE* file_ = nullptr;
+  std::unique_ptr<OutputFile> file_;
 };
 
 }  // namespace swan

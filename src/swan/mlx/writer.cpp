@@ -6,15 +6,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <future>
 #include <memory>
 
 #include "swan/analysis/input_importance.h"
 #include "swan/core/error.h"
+#include "swan/io/write_behind.h"
 #include "swan/mlx/config.h"
 #include "swan/mlx/model_card.h"
 #include "swan/mlx/parameter_bands.h"
 #include "swan/mlx/staging_directory.h"
+#include "swan/model/parameter_source.h"
 #include "swan/quant/affine.h"
 
 namespace swan::mlx {
@@ -22,47 +23,25 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The source bytes of a parameter (stacked experts are several tensors, in expert order),
-// straight from the mapping. Releasing a range drops its pages from the resident set.
 ParameterSource parameter_source(const ModelDirectory& source, const OutputParameter& p) {
-  ParameterSource out;
-  out.name = p.parameter.name;
-  out.dtype = p.source_dtype;
-  out.cols = p.parameter.shape.empty() ? 1 : static_cast<std::size_t>(p.parameter.shape.back());
-  std::vector<const ModelTensor*> tensors;
-  for (const auto& name : p.parameter.sources) {
-    const ModelTensor* t = source.find(name);
-    tensors.push_back(t);
-    out.parts.push_back(source.file(*t).data(*t->info));
-  }
-  out.release = [&source, tensors](std::size_t part, std::size_t offset, std::size_t bytes) {
-    source.file(*tensors[part]).release(*tensors[part]->info, offset, bytes);
-  };
-  return out;
+  const std::size_t cols = p.parameter.shape.empty() ? 1 : static_cast<std::size_t>(p.parameter.shape.back());
+  return model::checkpoint_parameter(source, p.parameter.name, p.parameter.sources, cols);
 }
 
-void release_all(const ParameterSource& source) {
-  for (std::size_t i = 0; i < source.parts.size(); ++i) source.release(i, 0, source.parts[i].size());
-}
+using model::release_all;
 
-// Streams the tensors of the layout into their shard files. Writing runs on a background
-// thread one parameter behind the computation: the kernel's copy into the page cache (as
-// long as quantizing a large matrix on this machine) then overlaps the next parameter, at
-// the cost of holding two parameters' outputs at once. Writes stay in layout order.
+// Streams the tensors of the layout into their shard files, one parameter behind the
+// computation (io/write_behind.h).
 class ShardedOutput {
  public:
   ShardedOutput(const fs::path& dir, const MlxLayout& layout) : dir_(dir), layout_(layout) {}
-  ~ShardedOutput() {
-    if (pending_.valid()) pending_.wait();  // an error is already on its way out
-  }
   ShardedOutput(const ShardedOutput&) = delete;
   ShardedOutput& operator=(const ShardedOutput&) = delete;
 
   // Runs `job` (which calls write()) once the previous job is done; rethrows its error.
   template <typename Job>
   void then(Job&& job) {
-    wait();
-    pending_ = std::async(std::launch::async, std::forward<Job>(job));
+    behind_.then(std::forward<Job>(job));
   }
 
   void write(const OutputTensor& tensor, std::span<const std::byte> data) {
@@ -79,21 +58,17 @@ class ShardedOutput {
   }
 
   void finish() {
-    wait();
+    behind_.finish();
     if (writer_) writer_->finish();
     writer_.reset();
   }
 
  private:
-  void wait() {
-    if (pending_.valid()) pending_.get();
-  }
-
   fs::path dir_;
   const MlxLayout& layout_;
   std::unique_ptr<SafetensorsWriter> writer_;
   std::size_t shard_ = 0;
-  std::future<void> pending_;
+  WriteBehind behind_;  // last member: destroyed first, so a running job finishes before the rest
 };
 
 // Writes the parameter's bytes as stored in the source, concatenated (straight from the
