@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <ostream>
+
 #include <cmath>
 #include <vector>
 
@@ -31,6 +33,11 @@ struct PureCase {
   GgmlType type;
   double max_relative_error;  // the golden README's figure for llama.cpp's decoder, plus slack for rounding of the figure
 };
+
+// How gtest prints the case (ctest shows it beside the test's name): the type, not raw bytes.
+void PrintTo(const PureCase& c, std::ostream* out) {
+  *out << quant::ggml_type_name(c.type) << " (max relative error " << c.max_relative_error << ")";
+}
 
 class PureTypeGolden : public ::testing::TestWithParam<PureCase> {};
 

@@ -9,7 +9,10 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <ostream>
 #include <random>
+#include <string>
+#include <tuple>
 #include <vector>
 
 #include "support/fixtures.h"
@@ -30,6 +33,14 @@ struct StoredMatrix {
 };
 
 enum class Storage { F32, BF16, Affine3g32, Affine4g64, Affine8g128, Q8_0, Q4_0, Q4_K, Q6_K };
+
+const char* storage_name(Storage s) {
+  static constexpr const char* kNames[] = {"F32",  "BF16", "Affine3g32", "Affine4g64", "Affine8g128",
+                                           "Q8_0", "Q4_0", "Q4_K",       "Q6_K"};
+  return kNames[static_cast<int>(s)];
+}
+// How gtest prints the parameter (ctest shows it beside the name): the storage, not raw bytes.
+void PrintTo(Storage s, std::ostream* out) { *out << storage_name(s); }
 
 std::unique_ptr<StoredMatrix> stored(Storage storage, std::size_t rows, std::size_t cols, unsigned seed) {
   std::mt19937 rng(seed);
@@ -164,7 +175,11 @@ INSTANTIATE_TEST_SUITE_P(StoragesAndTeams, FusedLinear,
                          ::testing::Combine(::testing::Values(Storage::F32, Storage::BF16, Storage::Affine3g32,
                                                               Storage::Affine4g64, Storage::Affine8g128, Storage::Q8_0,
                                                               Storage::Q4_0, Storage::Q4_K, Storage::Q6_K),
-                                            ::testing::Values(1, 2)));
+                                            ::testing::Values(1, 2)),
+                         [](const ::testing::TestParamInfo<FusedLinear::ParamType>& info) {
+                           return std::string(storage_name(std::get<0>(info.param))) + "_" +
+                                  std::to_string(std::get<1>(info.param)) + "threads";
+                         });
 
 // One token (decode: the sgemv path) through the same fused call.
 TEST(FusedLinearOneToken, MatchesTheStraightLoop) {
