@@ -19,12 +19,8 @@ swan="$build/swan"
 [ -x "$swan" ] || { echo "eval_threads.sh: no swan binary at $swan (build first)" >&2; exit 1; }
 [ -r "$text" ] || { echo "eval_threads.sh: cannot read the text $text" >&2; exit 1; }
 
-busy_pids=()
-stop_busy() {
-  for pid in "${busy_pids[@]}"; do kill "$pid" 2> /dev/null || true; done
-  for pid in "${busy_pids[@]}"; do wait "$pid" 2> /dev/null || true; done
-  busy_pids=()
-}
+# shellcheck source=busy_load.sh
+source "$(dirname "$0")/busy_load.sh"
 work=$(mktemp -d)
 trap 'stop_busy; rm -rf "$work"' EXIT
 
@@ -44,13 +40,7 @@ echo "swan eval ppl $model, $text, ctx 512, $chunks chunks; $(nproc) cores; medi
 printf '| load | load average before → after | default threads: evaluation s | 1 thread: evaluation s | default / 1 | PPL (default, 1) |\n'
 printf '|---|---|---|---|---|---|\n'
 for load in idle busy; do
-  if [[ $load == busy ]]; then
-    for _ in $(seq "$(nproc)"); do
-      bash -c 'while :; do :; done' &
-      busy_pids+=($!)
-    done
-    sleep 1
-  fi
+  [[ $load == busy ]] && start_busy
   before=$(loadavg)
   : > "$work/default"
   : > "$work/one"

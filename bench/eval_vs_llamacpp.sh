@@ -23,12 +23,8 @@ text=../shared/data/wikitext-2-raw/wiki.test.raw
 [ -x "$llama_bin/llama-perplexity" ] || { echo "eval_vs_llamacpp.sh: no llama-perplexity in $llama_bin" >&2; exit 1; }
 [ -x "$build/swan" ] || { echo "eval_vs_llamacpp.sh: no swan binary in $build (build first)" >&2; exit 1; }
 work=$(mktemp -d)
-busy_pids=()
-stop_busy() {
-  for pid in "${busy_pids[@]}"; do kill "$pid" 2> /dev/null || true; done
-  for pid in "${busy_pids[@]}"; do wait "$pid" 2> /dev/null || true; done
-  busy_pids=()
-}
+# shellcheck source=busy_load.sh
+source "$(dirname "$0")/busy_load.sh"
 trap 'stop_busy; rm -rf "$work"' EXIT
 tokens=$((chunks * 512))
 
@@ -63,13 +59,7 @@ echo "qwen3-tiny-5.8m GGUF, WikiText-2 test, ctx 512, batch 512, $chunks chunks 
 printf '| load | load average before → after | weights | threads | swan tokens/s | llama.cpp tokens/s | swan / llama.cpp | swan PPL | llama.cpp PPL |\n'
 printf '|---|---|---|---|---|---|---|---|---|\n'
 for load in idle busy; do
-  if [[ $load == busy ]]; then
-    for _ in $(seq "$(nproc)"); do
-      bash -c 'while :; do :; done' &
-      busy_pids+=($!)
-    done
-    sleep 1
-  fi
+  [[ $load == busy ]] && start_busy
   for type in $types; do
     for threads in $thread_counts; do
       before=$(loadavg)

@@ -96,22 +96,12 @@ LeastSquares solve(const GroupSums& g, double s_l, double s_ll, double s_xl) {
   return out;
 }
 
-// Step 1's fit for one candidate's codes: s_wl and s_wll as pair sums, s_wxl a lane sum.
-LeastSquares search_fit(const GroupSums& g, std::span<const float> w, std::span<const float> l) {
-  PairSum sl, sll;
+// The least-squares fit of one group's codes. Step 1 (the search) sums s_wl and s_wll as pair
+// sums, step 3 (the refit) as lane sums; s_wxl is a lane sum in both (affine_optimized.h).
+template <typename CodeSum>
+LeastSquares fit(const GroupSums& g, std::span<const float> w, std::span<const float> l) {
+  CodeSum sl, sll;
   LaneSum sxl;
-  for (std::size_t i = 0; i < l.size(); ++i) {
-    const float wl = w[i] * l[i];
-    sl.add(i, wl);
-    sll.add(i, wl * l[i]);
-    sxl.add(i, g.wx[i] * l[i]);
-  }
-  return solve(g, sl.total(), sll.total(), sxl.total());
-}
-
-// Step 3's fit on given codes: every sum a lane sum.
-LeastSquares refit_fit(const GroupSums& g, std::span<const float> w, std::span<const float> l) {
-  LaneSum sl, sll, sxl;
   for (std::size_t i = 0; i < l.size(); ++i) {
     const float wl = w[i] * l[i];
     sl.add(i, wl);
@@ -216,7 +206,7 @@ void quantize_affine_optimized_reference(std::span<const float> weights, std::si
       for (int k = 0; k < kSearchSteps; ++k) {
         const float iscale = (n_bins + (kSearchFirst + kSearchStep * static_cast<float>(k))) / (mx - mn);
         for (std::size_t i = 0; i < n; ++i) l[i] = clamp_code(std::rint((x[i] - mn) * iscale), n_bins);
-        const LeastSquares f = search_fit(sums, w, l);
+        const LeastSquares f = fit<PairSum>(sums, w, l);
         if (f.valid && (!best.valid || f.score > best.score)) best = f;
       }
       if (!best.valid) continue;
@@ -226,7 +216,7 @@ void quantize_affine_optimized_reference(std::span<const float> weights, std::si
       if (!stored.valid) continue;
       codes_for(x, stored, n_bins, codes);
       for (int refit = 0; refit < kRefits; ++refit) {
-        const LeastSquares f = refit_fit(sums, w, codes);
+        const LeastSquares f = fit<LaneSum>(sums, w, codes);
         if (!f.valid) break;
         const Stored next = stored_values(f, scale_dtype);
         if (!next.valid) break;
