@@ -28,7 +28,7 @@ void put(std::string& bytes, std::size_t offset, T value) {
   std::memcpy(bytes.data() + offset, &value, sizeof(T));
 }
 template <typename T>
-T get(const std::string& bytes, std::size_t offset) {
+T get(std::string_view bytes, std::size_t offset) {
   T value;
   std::memcpy(&value, bytes.data() + offset, sizeof(T));
   return value;
@@ -88,11 +88,7 @@ void write_token_scores(const std::filesystem::path& path, const TokenScores& sc
   write_file_atomically(path, bytes, "the token scores");
 }
 
-TokenScores read_token_scores(const std::filesystem::path& path) {
-  const std::string where = path.string();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot open the token-score file {}: {}", where, std::strerror(errno));
-  const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+TokenScores parse_token_scores(std::string_view bytes, std::string_view where) {
   if (bytes.size() < kHeaderSize || std::memcmp(bytes.data(), kMagic.data(), kMagic.size()) != 0) {
     fail("{} is not a swan token-score file (made by `swan eval kld --save-scores`)", where);
   }
@@ -117,10 +113,12 @@ TokenScores read_token_scores(const std::filesystem::path& path) {
     fail("{}: inconsistent token-score header (vocab {}, ctx {}, chunks {}, {} scored per chunk, {} scores)", where,
          h.vocab_size, h.ctx, h.chunk_count, h.scored_per_chunk, count);
   }
-  // count ≤ 2^32 · 2^31 from the checks above, so this product cannot overflow.
-  if (bytes.size() != kHeaderSize + kRecordSize * count) {
-    fail("{} has {} bytes but its header describes {} (truncated or corrupt): regenerate it with --save-scores", where,
-         bytes.size(), kHeaderSize + kRecordSize * count);
+  // Compared by division: 24 x count may not fit in 64 bits for a hostile header.
+  const std::size_t payload = bytes.size() - kHeaderSize;
+  if (payload % kRecordSize != 0 || payload / kRecordSize != count) {
+    fail("{} has {} bytes of scores but its header describes {} tokens of {} bytes (truncated or corrupt): "
+         "regenerate it with --save-scores",
+         where, payload, count, kRecordSize);
   }
   result.scores.resize(count);
   std::size_t offset = kHeaderSize;
@@ -135,6 +133,14 @@ TokenScores read_token_scores(const std::filesystem::path& path) {
     offset += kRecordSize;
   }
   return result;
+}
+
+TokenScores read_token_scores(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("cannot open the token-score file {}: {}", path.string(), std::strerror(errno));
+  const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) fail("cannot read the token-score file {}: {}", path.string(), std::strerror(errno));
+  return parse_token_scores(bytes, path.string());
 }
 
 PairedComparison compare_paired(std::span<const TokenScore> scores, std::span<const TokenScore> other) {

@@ -29,6 +29,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "swan/eval/base_logits_file.h"
@@ -49,6 +50,8 @@ struct TokenScores {
 void write_token_scores(const std::filesystem::path& path, const TokenScores& scores);
 // Throws swan::Error naming the file for a foreign, truncated or inconsistent file.
 TokenScores read_token_scores(const std::filesystem::path& path);
+// The same from the file's bytes (`where` names them in errors).
+TokenScores parse_token_scores(std::string_view bytes, std::string_view where);
 
 // This run's model against the other run's, token by token.
 struct PairedComparison {
