@@ -18,10 +18,16 @@
 //   by construction (|v| <= 33); Q4_K/Q5_K's are checked per trial at the data's extremes
 //   (v is monotonic in x), and a super-block where any could reach 2^21 (a tiny or
 //   degenerate range after a refit) is handed to the scalar reference instead.
-// - x - min is kept per lane and recomputed only after a trial moved some lane's min.
+// - x - min is computed inside each trial's loop, as the reference does, rather than kept in
+//   an array refreshed after every win (some lane of 16 wins almost every trial, and the
+//   separate pass cost more than the subtraction).
 // - The search only needs the winning trial's codes at the end: each lane records the
-//   winning scale factor and offset, and the codes are recomputed once, instead of being
-//   copied on every win.
+//   winning scale factor and offset, instead of copying the codes on every win. And the
+//   codes are recomputed only if the encoder keeps them: it re-derives every code from the
+//   stored (fp16 / 6-bit) scales, except in a sub-block stored with a zero scale, so the
+//   fit's codes are computed only for a pair of super-blocks that has one.
+// - Sub-blocks are turned into lanes by 8 x 8 transposes in registers (AVX) instead of
+//   element by element.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -90,11 +96,6 @@ using Lanes = std::array<float, kLanes>;
 constexpr float kRoundingMagic = 12582912.0f;  // 1.5 * 2^23, ggml's nearest_int
 constexpr float kSafeMagnitude = 2097152.0f;   // 2^21: nearest_int is exact well below 2^22
 
-F load(const Lanes& a) {
-  F v;
-  std::memcpy(&v, a.data(), sizeof(v));
-  return v;
-}
 F splat(float f) { return {F8{} + f, F8{} + f}; }
 I splat_int(int i) { return {I8{} + i, I8{} + i}; }
 F as_float(I v) { return {reinterpret_cast<F8>(v.lo), reinterpret_cast<F8>(v.hi)}; }
@@ -104,9 +105,14 @@ I select(I mask, I a, I b) { return (mask & a) | (~mask & b); }
 F select(I mask, F a, F b) { return as_float(select(mask, as_int(a), as_int(b))); }
 F abs(F v) { return as_float(as_int(v) & 0x7fffffff); }
 bool any(I mask) {
+#ifdef __AVX__
+  const auto m = reinterpret_cast<__m256i>(mask.lo | mask.hi);
+  return _mm256_testz_si256(m, m) == 0;
+#else
   std::array<int, kLanes> lanes;
   std::memcpy(lanes.data(), &mask, sizeof(mask));
   return std::any_of(lanes.begin(), lanes.end(), [](int m) { return m != 0; });
+#endif
 }
 // clamp(nearest_int(v), lo, hi) as a float, for |v| < 2^22 (see the file comment). With
 // AVX, max/min/round are one instruction each; the generic selects and the rounding magic
@@ -130,12 +136,58 @@ F round_clamped(F v, float lo, float hi) {
 I to_int(F v) { return {__builtin_convertvector(v.lo, I8), __builtin_convertvector(v.hi, I8)}; }
 // Lanes where v is not safely inside (-2^21, 2^21) (NaN included).
 I unsafe(F v) { return ~((v > -kSafeMagnitude) & (v < kSafeMagnitude)); }
+// Square root per lane (correctly rounded either way, as std::sqrt).
+F sqrt(F v) {
+#ifdef __AVX__
+  return {_mm256_sqrt_ps(v.lo), _mm256_sqrt_ps(v.hi)};
+#else
+  for (std::size_t l = 0; l < 8; ++l) {
+    v.lo[l] = std::sqrt(v.lo[l]);
+    v.hi[l] = std::sqrt(v.hi[l]);
+  }
+  return v;
+#endif
+}
+
+// columns[c][r] = rows[r * stride + c] for an 8 x 8 block of floats: 8 sub-blocks' elements
+// c .. c + 7 become 8 lane vectors.
+void transpose_8x8(const float* rows, std::size_t stride, F8* columns) {
+#ifdef __AVX__
+  __m256 r[8], t[8], u[8];
+  for (std::size_t i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(rows + i * stride);
+  for (std::size_t i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (std::size_t i = 0; i < 8; i += 4) {
+    u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (std::size_t c = 0; c < 4; ++c) {
+    columns[c] = reinterpret_cast<F8>(_mm256_permute2f128_ps(u[c], u[c + 4], 0x20));
+    columns[c + 4] = reinterpret_cast<F8>(_mm256_permute2f128_ps(u[c], u[c + 4], 0x31));
+  }
+#else
+  for (std::size_t c = 0; c < 8; ++c)
+    for (std::size_t r = 0; r < 8; ++r) columns[c][r] = rows[r * stride + c];
+#endif
+}
+
+// The outcome of 16 asymmetric fits: per lane the scale and min the encoder takes, and the
+// winning trial's codes as clamp(round(code_scale * (x - code_offset)), 0, nmax) (0 in a
+// flat lane), computed only when needed (asymmetric_codes).
+struct AsymmetricFit {
+  F scale, min;               // min as the encoder takes it (the offset subtracted on decode)
+  F code_scale, code_offset;  // the winning trial's
+  I flat;
+};
 
 // x[i] = element i of 16 sub-blocks of 32 (lane = sub-block); likewise weights. The steps of
 // fit_asymmetric in ggml_reference.cpp (ggml's make_qkx2_quants), per lane. Returns false
-// when a code could fall outside the exact range of the shortcut (nothing is written then).
-bool fit_asymmetric_lanes(const F (&x)[32], const F (&w)[32], int nmax, AsymmetricSearch search, I (&codes)[32],
-                          F& scale_out, F& min_out) {
+// when a code could fall outside the exact range of the shortcut (`fit` is unusable then).
+bool fit_asymmetric_lanes(const F (&x)[32], const F (&w)[32], int nmax, AsymmetricSearch search, AsymmetricFit& fit) {
   const float fnmax = static_cast<float>(nmax);
   F lowest = x[0], max = x[0], sum_w = w[0], sum_x = w[0] * x[0];
   for (int i = 1; i < 32; ++i) {
@@ -158,24 +210,15 @@ bool fit_asymmetric_lanes(const F (&x)[32], const F (&w)[32], int nmax, Asymmetr
   F best_error = splat(0.0f);
   for (int i = 0; i < 32; ++i)
     best_error += w[i] * error_of(scale * round_clamped(iscale * (x[i] - min), 0.0f, fnmax) + min - x[i]);
-  F best_iscale = iscale, best_offset = min;  // the winning trial's codes, recomputed at the end
+  F best_iscale = iscale, best_offset = min;
   F8 trial_lo[32], trial_hi[32];  // halves apart: an array of pairs is copied through integer registers
-  // x - min, recomputed only after a trial moved `min` in some lane.
-  F8 shifted_lo[32], shifted_hi[32];
-  auto shift = [&] {
-    for (int i = 0; i < 32; ++i) {
-      shifted_lo[i] = x[i].lo - min.lo;
-      shifted_hi[i] = x[i].hi - min.hi;
-    }
-  };
-  shift();
   for (int step = 0; step <= search.steps; ++step) {
     // `min` moves when a trial wins, as in the reference; flat lanes divide by 1, unused.
     iscale = (search.rmin + search.rdelta * static_cast<float>(step) + fnmax) / select(flat, splat(1.0f), max - min);
     check(iscale);
     F sum_l = splat(0.0f), sum_l2 = splat(0.0f), sum_xl = splat(0.0f);
     for (int i = 0; i < 32; ++i) {
-      const F l = round_clamped(iscale * F{shifted_lo[i], shifted_hi[i]}, 0.0f, fnmax);
+      const F l = round_clamped(iscale * (x[i] - min), 0.0f, fnmax);
       trial_lo[i] = l.lo;
       trial_hi[i] = l.hi;
       const F wl = w[i] * l;
@@ -199,21 +242,30 @@ bool fit_asymmetric_lanes(const F (&x)[32], const F (&w)[32], int nmax, Asymmetr
     best_offset = select(win, min, best_offset);
     scale = select(win, this_scale, scale);
     min = select(win, this_min, min);
-    if (any(win)) shift();
   }
   if (any(out_of_range)) return false;
-  for (int i = 0; i < 32; ++i)
-    codes[i] = select(flat, splat_int(0), to_int(round_clamped(best_iscale * (x[i] - best_offset), 0.0f, fnmax)));
-  scale_out = select(flat, splat(0.0f), scale);
-  min_out = -min;
+  fit = {select(flat, splat(0.0f), scale), -min, best_iscale, best_offset, flat};
   return true;
 }
 
-// ggml's make_qx_quants with w = x² (rmse_type 1) for 16 sub-blocks of 16 at once; codes
-// in [0, 2 * nmax). The steps of fit_symmetric in ggml_reference.cpp, per lane. Every
-// iscale * x is within nmax + 1 of zero (x is at most the lane's amax), so the rounding
-// shortcut is always exact here.
-void fit_symmetric_lanes(const F (&x)[16], int nmax, I (&codes)[16], F& scale_out) {
+void asymmetric_codes(const F (&x)[32], const AsymmetricFit& fit, int nmax, I (&codes)[32]) {
+  for (int i = 0; i < 32; ++i)
+    codes[i] = select(fit.flat, splat_int(0),
+                      to_int(round_clamped(fit.code_scale * (x[i] - fit.code_offset), 0.0f, static_cast<float>(nmax))));
+}
+
+// The outcome of 16 symmetric fits: per lane the scale, and the winning trial's codes as
+// clamp(round(code_scale * x), -nmax, nmax - 1) + nmax (0 in an all-zero lane).
+struct SymmetricFit {
+  F scale, code_scale;
+  I zero;
+};
+
+// ggml's make_qx_quants with w = x² (rmse_type 1) for 16 sub-blocks of 16 at once. The
+// steps of fit_symmetric in ggml_reference.cpp, per lane. Every iscale * x is within
+// nmax + 1 of zero (x is at most the lane's amax), so the rounding shortcut is always exact
+// here.
+SymmetricFit fit_symmetric_lanes(const F (&x)[16], int nmax) {
   const float fnmax = static_cast<float>(nmax);
   const float lo = -fnmax, hi = fnmax - 1.0f;
   F max = splat(0.0f), amax = splat(0.0f);
@@ -253,9 +305,14 @@ void fit_symmetric_lanes(const F (&x)[16], int nmax, I (&codes)[16], F& scale_ou
     scale = select(win, sumlx / select(win, suml2, splat(1.0f)), scale);
     best = select(win, scale * sumlx, best);
   }
+  return {select(zero, splat(0.0f), scale), best_iscale, zero};
+}
+
+void symmetric_codes(const F (&x)[16], const SymmetricFit& fit, int nmax, I (&codes)[16]) {
+  const float fnmax = static_cast<float>(nmax);
   for (int i = 0; i < 16; ++i)
-    codes[i] = select(zero, splat_int(0), to_int(round_clamped(best_iscale * x[i], lo, hi)) + nmax);
-  scale_out = select(zero, splat(0.0f), scale);
+    codes[i] =
+        select(fit.zero, splat_int(0), to_int(round_clamped(fit.code_scale * x[i], -fnmax, fnmax - 1.0f)) + nmax);
 }
 
 template <typename Code>
@@ -265,25 +322,36 @@ void store_lanes(const I& v, std::size_t stride, std::size_t i, Code* out) {
   for (std::size_t l = 0; l < kLanes; ++l) out[stride * l + i] = static_cast<Code>(lanes[l]);
 }
 
+// lanes[i] = element i of the 8 sub-blocks of `count` values at `sub_blocks`, as the lo (hi)
+// halves of the lane vectors.
+template <std::size_t count>
+void to_lanes(const float* sub_blocks, F8 (&half)[count]) {
+  for (std::size_t c = 0; c < count; c += 8) transpose_8x8(sub_blocks + c, count, half + c);
+}
+
 }  // namespace
 
 void quantize_row_q6_k_fast(const float* x, std::size_t n, std::byte* out) {
   for (std::size_t b = 0; b < n / 256; ++b) {
     const float* xb = x + 256 * b;
+    F8 lo[16], hi[16];
+    to_lanes(xb, lo);
+    to_lanes(xb + 128, hi);
     F xt[16];
-    Lanes column;
-    for (std::size_t i = 0; i < 16; ++i) {
-      for (std::size_t l = 0; l < kLanes; ++l) column[l] = xb[16 * l + i];
-      xt[i] = load(column);
-    }
-    I ct[16];
-    F scale;
-    fit_symmetric_lanes(xt, 32, ct, scale);
+    for (std::size_t i = 0; i < 16; ++i) xt[i] = {lo[i], hi[i]};
+    const SymmetricFit fit = fit_symmetric_lanes(xt, 32);
     std::array<float, 16> scales;
-    std::memcpy(scales.data(), &scale, sizeof(scale));
-    std::array<std::int8_t, 256> codes;
-    for (std::size_t i = 0; i < 16; ++i) store_lanes(ct[i], 16, i, codes.data());
-    encode_q6_k(xb, scales.data(), codes.data(), out + 210 * b);
+    std::memcpy(scales.data(), &fit.scale, sizeof(fit.scale));
+    std::byte* block = out + 210 * b;
+    const auto stored = encode_q6_k_scales(scales.data(), block);
+    if (!stored) continue;  // stored as zeros
+    std::array<std::int8_t, 256> codes;  // only the kept fit codes are read (see the file comment)
+    if (std::ranges::find(stored->scale, 0.0f) != stored->scale.end()) {
+      I ct[16];
+      symmetric_codes(xt, fit, 32, ct);
+      for (std::size_t i = 0; i < 16; ++i) store_lanes(ct[i], 16, i, codes.data());
+    }
+    encode_q6_k_codes(xb, *stored, codes.data(), block);
   }
 }
 
@@ -296,34 +364,38 @@ void quantize_row_q45_k_fast(const float* x, std::size_t n, std::byte* out, int 
   // Super-blocks b and b + 1 side by side; an odd last one is fitted twice (lanes 8-15 unused).
   for (std::size_t b = 0; b < blocks; b += 2) {
     const float* pair[2] = {x + 256 * b, x + 256 * std::min(b + 1, blocks - 1)};
+    F8 lo[32], hi[32];
+    to_lanes(pair[0], lo);
+    to_lanes(pair[1], hi);
     F xt[32], wt[32];
-    Lanes column;
     F sum_x2 = splat(0.0f);
     for (std::size_t i = 0; i < 32; ++i) {
-      for (std::size_t l = 0; l < kLanes; ++l) column[l] = pair[l / 8][32 * (l % 8) + i];
-      xt[i] = load(column);
+      xt[i] = {lo[i], hi[i]};
       sum_x2 += xt[i] * xt[i];
     }
-    Lanes sums, av_x;
-    std::memcpy(sums.data(), &sum_x2, sizeof(sum_x2));
-    for (std::size_t l = 0; l < kLanes; ++l) av_x[l] = std::sqrt(sums[l] / 32.0f);
-    const F av = load(av_x);
+    const F av = sqrt(sum_x2 / 32.0f);
     for (int i = 0; i < 32; ++i) wt[i] = av + abs(xt[i]);
-    I ct[32];
-    F scale_lanes{}, min_lanes{};
-    const bool exact = fit_asymmetric_lanes(xt, wt, nmax, search, ct, scale_lanes, min_lanes);
+    AsymmetricFit fit;
+    const bool exact = fit_asymmetric_lanes(xt, wt, nmax, search, fit);
     Lanes scales, mins;
-    std::memcpy(scales.data(), &scale_lanes, sizeof(scale_lanes));
-    std::memcpy(mins.data(), &min_lanes, sizeof(min_lanes));
-    std::array<std::uint8_t, 512> codes;
-    for (std::size_t i = 0; i < 32; ++i) store_lanes(ct[i], 32, i, codes.data());
+    std::memcpy(scales.data(), &fit.scale, sizeof(fit.scale));
+    std::memcpy(mins.data(), &fit.min, sizeof(fit.min));
+    std::array<std::uint8_t, 512> codes;  // only the kept fit codes are read (see the file comment)
+    bool have_codes = false;
     for (std::size_t half = 0; half < 2 && b + half < blocks; ++half) {
       std::byte* block = out + block_bytes * (b + half);
       if (!exact) {  // rare: the scalar reference, block by block
         quantize_row_reference(type, std::span(pair[half], 256), std::span(block, block_bytes));
         continue;
       }
-      encode_q45_k(pair[half], scales.data() + 8 * half, mins.data() + 8 * half, codes.data() + 256 * half, block, bits);
+      const Q45KStoredScales stored = encode_q45_k_scales(scales.data() + 8 * half, mins.data() + 8 * half, block);
+      if (!have_codes && std::ranges::find(stored.scale, 0.0f) != stored.scale.end()) {
+        I ct[32];
+        asymmetric_codes(xt, fit, nmax, ct);
+        for (std::size_t i = 0; i < 32; ++i) store_lanes(ct[i], 32, i, codes.data());
+        have_codes = true;
+      }
+      encode_q45_k_codes(pair[half], stored, codes.data() + 256 * half, block, bits);
     }
   }
 }
