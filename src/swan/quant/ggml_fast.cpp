@@ -133,6 +133,24 @@ F round_clamped(F v, float lo, float hi) {
   const F8 l = F8{} + lo, h = F8{} + hi;
   return {clamp_round(v.lo, l, h), clamp_round(v.hi, l, h)};
 }
+// The same for lo = 0 (the asymmetric fits' codes), clamped after rounding as integers:
+// non-negative floats order as their bit patterns, and every negative float (-0.0 too) has
+// a negative pattern, so max(bits, 0) and min(bits, bits of hi) are the float clamp, and
+// clamping an integer-valued float to integer bounds commutes with rounding. Same values,
+// +0.0 included; the integer max/min can issue on all four vector pipes of Zen, the float
+// ones only on the two that also multiply, which the trial loop keeps busy.
+F round_clamped_unsigned(F v, float hi) {
+#ifdef __AVX2__
+  const __m256i top = _mm256_castps_si256(_mm256_set1_ps(hi)), zero = _mm256_setzero_si256();
+  auto half = [&](F8 h) {
+    const __m256i bits = _mm256_castps_si256(_mm256_round_ps(h, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    return reinterpret_cast<F8>(_mm256_min_epi32(_mm256_max_epi32(bits, zero), top));
+  };
+  return {half(v.lo), half(v.hi)};
+#else
+  return round_clamped(v, 0.0f, hi);
+#endif
+}
 I to_int(F v) { return {__builtin_convertvector(v.lo, I8), __builtin_convertvector(v.hi, I8)}; }
 // Lanes where v is not safely inside (-2^21, 2^21) (NaN included).
 I unsafe(F v) { return ~((v > -kSafeMagnitude) & (v < kSafeMagnitude)); }
@@ -209,7 +227,7 @@ bool fit_asymmetric_lanes(const F (&x)[32], const F (&w)[32], int nmax, Asymmetr
   F scale = 1.0f / iscale;
   F best_error = splat(0.0f);
   for (int i = 0; i < 32; ++i)
-    best_error += w[i] * error_of(scale * round_clamped(iscale * (x[i] - min), 0.0f, fnmax) + min - x[i]);
+    best_error += w[i] * error_of(scale * round_clamped_unsigned(iscale * (x[i] - min), fnmax) + min - x[i]);
   F best_iscale = iscale, best_offset = min;
   F8 trial_lo[32], trial_hi[32];  // halves apart: an array of pairs is copied through integer registers
   for (int step = 0; step <= search.steps; ++step) {
@@ -218,7 +236,7 @@ bool fit_asymmetric_lanes(const F (&x)[32], const F (&w)[32], int nmax, Asymmetr
     check(iscale);
     F sum_l = splat(0.0f), sum_l2 = splat(0.0f), sum_xl = splat(0.0f);
     for (int i = 0; i < 32; ++i) {
-      const F l = round_clamped(iscale * (x[i] - min), 0.0f, fnmax);
+      const F l = round_clamped_unsigned(iscale * (x[i] - min), fnmax);
       trial_lo[i] = l.lo;
       trial_hi[i] = l.hi;
       const F wl = w[i] * l;
@@ -251,7 +269,7 @@ bool fit_asymmetric_lanes(const F (&x)[32], const F (&w)[32], int nmax, Asymmetr
 void asymmetric_codes(const F (&x)[32], const AsymmetricFit& fit, int nmax, I (&codes)[32]) {
   for (int i = 0; i < 32; ++i)
     codes[i] = select(fit.flat, splat_int(0),
-                      to_int(round_clamped(fit.code_scale * (x[i] - fit.code_offset), 0.0f, static_cast<float>(nmax))));
+                      to_int(round_clamped_unsigned(fit.code_scale * (x[i] - fit.code_offset), static_cast<float>(nmax))));
 }
 
 // The outcome of 16 symmetric fits: per lane the scale, and the winning trial's codes as
