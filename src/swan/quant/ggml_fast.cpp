@@ -230,9 +230,13 @@ bool fit_asymmetric_lanes(const F (&x)[32], const F (&w)[32], int nmax, Asymmetr
     best_error += w[i] * error_of(scale * round_clamped_unsigned(iscale * (x[i] - min), fnmax) + min - x[i]);
   F best_iscale = iscale, best_offset = min;
   F8 trial_lo[32], trial_hi[32];  // halves apart: an array of pairs is copied through integer registers
+  // Trial `step`'s scale factor, from the min as it is after the trials before it (`min`
+  // moves when a trial wins, as in the reference); flat lanes divide by 1, unused.
+  auto trial_iscale = [&](int step, F from_min) {
+    return (search.rmin + search.rdelta * static_cast<float>(step) + fnmax) / select(flat, splat(1.0f), max - from_min);
+  };
+  iscale = trial_iscale(0, min);
   for (int step = 0; step <= search.steps; ++step) {
-    // `min` moves when a trial wins, as in the reference; flat lanes divide by 1, unused.
-    iscale = (search.rmin + search.rdelta * static_cast<float>(step) + fnmax) / select(flat, splat(1.0f), max - min);
     check(iscale);
     F sum_l = splat(0.0f), sum_l2 = splat(0.0f), sum_xl = splat(0.0f);
     for (int i = 0; i < 32; ++i) {
@@ -252,6 +256,9 @@ bool fit_asymmetric_lanes(const F (&x)[32], const F (&w)[32], int nmax, Asymmetr
     const I clip = this_min > 0.0f;
     this_scale = select(clip, sum_xl / select(sum_l2 != 0.0f, sum_l2, splat(1.0f)), this_scale);
     this_min = select(clip, splat(0.0f), this_min);
+    // The next trial's scale factor for either outcome, divided while the error loop runs
+    // rather than after it (the division's latency would stall every step).
+    const F next_if_kept = trial_iscale(step + 1, min), next_if_won = trial_iscale(step + 1, this_min);
     F error = splat(0.0f);
     for (int i = 0; i < 32; ++i) error += w[i] * error_of(this_scale * F{trial_lo[i], trial_hi[i]} + this_min - x[i]);
     const I win = valid & (error < best_error);
@@ -260,6 +267,7 @@ bool fit_asymmetric_lanes(const F (&x)[32], const F (&w)[32], int nmax, Asymmetr
     best_offset = select(win, min, best_offset);
     scale = select(win, this_scale, scale);
     min = select(win, this_min, min);
+    iscale = select(win, next_if_won, next_if_kept);
   }
   if (any(out_of_range)) return false;
   fit = {select(flat, splat(0.0f), scale), -min, best_iscale, best_offset, flat};
@@ -308,20 +316,33 @@ SymmetricFit fit_symmetric_lanes(const F (&x)[16], int nmax) {
   F scale = select(suml2 != 0.0f, sumlx / select(suml2 != 0.0f, suml2, splat(1.0f)), splat(0.0f));
   F best = scale * sumlx;
   F best_iscale = iscale;
-  for (int is = -9; is <= 9; ++is) {
-    if (is == 0) continue;
-    iscale = -(fnmax + 0.1f * static_cast<float>(is)) / safe_max;
-    sumlx = splat(0.0f);
-    suml2 = splat(0.0f);
+  // The trials' sums do not depend on each other, only the comparisons do: two trials share
+  // one pass over the data (twice the independent work per loop), then are compared in the
+  // reference's order. A trial's scale and best are divided and multiplied before the
+  // comparison, off the chain of comparisons (a winner has suml2 > 0, so the values agree).
+  auto compare = [&](F trial_iscale, F trial_sumlx, F trial_suml2) {
+    const I positive = trial_suml2 > 0.0f;
+    const F trial_scale = trial_sumlx / select(positive, trial_suml2, splat(1.0f));
+    const F trial_best = trial_scale * trial_sumlx;
+    const I win = positive & (trial_sumlx * trial_sumlx > best * trial_suml2) & ~zero;
+    best_iscale = select(win, trial_iscale, best_iscale);
+    scale = select(win, trial_scale, scale);
+    best = select(win, trial_best, best);
+  };
+  constexpr int kTrials[] = {-9, -8, -7, -6, -5, -4, -3, -2, -1, 1, 2, 3, 4, 5, 6, 7, 8, 9};  // is = 0 was the first
+  for (std::size_t t = 0; t < std::size(kTrials); t += 2) {
+    const F iscale_a = -(fnmax + 0.1f * static_cast<float>(kTrials[t])) / safe_max;
+    const F iscale_b = -(fnmax + 0.1f * static_cast<float>(kTrials[t + 1])) / safe_max;
+    F sumlx_a = splat(0.0f), suml2_a = splat(0.0f), sumlx_b = splat(0.0f), suml2_b = splat(0.0f);
     for (int i = 0; i < 16; ++i) {
-      const F l = round_clamped(iscale * x[i], lo, hi);
-      sumlx += wx[i] * l;
-      suml2 += w[i] * l * l;
+      const F la = round_clamped(iscale_a * x[i], lo, hi), lb = round_clamped(iscale_b * x[i], lo, hi);
+      sumlx_a += wx[i] * la;
+      suml2_a += w[i] * la * la;
+      sumlx_b += wx[i] * lb;
+      suml2_b += w[i] * lb * lb;
     }
-    const I win = (suml2 > 0.0f) & (sumlx * sumlx > best * suml2) & ~zero;
-    best_iscale = select(win, iscale, best_iscale);
-    scale = select(win, sumlx / select(win, suml2, splat(1.0f)), scale);
-    best = select(win, scale * sumlx, best);
+    compare(iscale_a, sumlx_a, suml2_a);
+    compare(iscale_b, sumlx_b, suml2_b);
   }
   return {select(zero, splat(0.0f), scale), best_iscale, zero};
 }
