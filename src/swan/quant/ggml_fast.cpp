@@ -142,8 +142,8 @@ F round_clamped(F v, float lo, float hi) {
 // non-negative floats order as their bit patterns, and every negative float (-0.0 too) has
 // a negative pattern, so max(bits, 0) and min(bits, bits of hi) are the float clamp, and
 // clamping an integer-valued float to integer bounds commutes with rounding. Same values,
-// +0.0 included; the integer max/min can issue on all four vector pipes of Zen, the float
-// ones only on the two that also multiply, which the trial loop keeps busy.
+// +0.0 included. Why: the trial loop is bound by its floating-point operations, and moving
+// the two clamps to the integer side measured ~2 % faster (Q4_K 7.0 -> 6.85 ns).
 F round_clamped_unsigned(F v, float hi) {
 #ifdef __AVX2__
   const __m256i top = _mm256_castps_si256(_mm256_set1_ps(hi)), zero = _mm256_setzero_si256();
