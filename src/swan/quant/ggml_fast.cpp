@@ -280,9 +280,9 @@ bool fit_asymmetric_lanes(const F (&x)[32], const F (&w)[32], int nmax, Asymmetr
 }
 
 void asymmetric_codes(const F (&x)[32], const AsymmetricFit& fit, int nmax, I (&codes)[32]) {
+  const float top = static_cast<float>(nmax);
   for (int i = 0; i < 32; ++i)
-    codes[i] = select(fit.flat, splat_int(0),
-                      to_int(round_clamped_unsigned(fit.code_scale * (x[i] - fit.code_offset), static_cast<float>(nmax))));
+    codes[i] = select(fit.flat, splat_int(0), to_int(round_clamped_unsigned(fit.code_scale * (x[i] - fit.code_offset), top)));
 }
 
 // The outcome of 16 symmetric fits: per lane the scale, and the winning trial's codes as
