@@ -8,6 +8,7 @@
 #   bench/convert_io.sh [BUILD_DIR] [RUNS=3]
 # With SWAN_BEFORE=/path/to/another/swan, that binary (e.g. an older build) is timed in the
 # same alternation and its ratio printed too; its output must be byte-identical.
+# SWAN_IO_ROWS=PATTERN runs only the rows whose label matches the grep pattern (e.g. GGUF).
 # Models (made once into $BENCH_DIR, default /tmp/swan-bench, ~4.5 GB) are the synthetic
 # 0.49 B (Qwen2.5-0.5B layout) and 1.63 B (Qwen3-8B shapes, 2 layers) bf16 models; the
 # GGUF rows need a tokenizer, so models/qwen3-tiny-5.8m's is copied in.
@@ -34,7 +35,8 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[
 bench_one() {
   local label=$1 model=$2 out=$3
   shift 4
-  local base_times=() swan_times=() cpu_times=() before_times=() log bytes
+  grep -q -- "${SWAN_IO_ROWS:-.}" <<< "$label" || return 0
+  local base_times=() swan_times=() cpu_times=() before_times=() before_cpu=() log bytes
   log=$(mktemp)
   for ((r = 1; r <= runs; r++)); do
     rm -rf "$out"
@@ -47,8 +49,10 @@ bench_one() {
     if [ -n "${SWAN_BEFORE:-}" ]; then
       rm -rf "$out.before"
       "$build/read_baseline" "$model" > /dev/null
-      /usr/bin/time -f "%e" -o "$log" "$SWAN_BEFORE" convert "$model" -o "$out.before" --quiet --force "$@"
-      before_times+=("$(cat "$log")")
+      /usr/bin/time -f "%e %U %S" -o "$log" "$SWAN_BEFORE" convert "$model" -o "$out.before" --quiet --force "$@"
+      read -r wall user sys < "$log"
+      before_times+=("$wall")
+      before_cpu+=("$(awk -v u="$user" -v s="$sys" 'BEGIN {printf "%.2f", u + s}')")
       if [ -d "$out" ]; then diff -rq "$out" "$out.before" > /dev/null; else cmp -s "$out" "$out.before"; fi ||
         { echo "  $label: SWAN_BEFORE's output differs" >&2; exit 1; }
       rm -rf "$out.before"
@@ -57,7 +61,7 @@ bench_one() {
     local baseline
     baseline=$("$build/read_baseline" "$model" --write "$bench_dir/write-baseline.bin" "$bytes")
     base_times+=("$(python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(f\"{d['read_seconds'] + d['write_seconds']:.3f}\")" "$baseline")")
-    echo "  $label run $r: baseline ${base_times[-1]} s, swan ${swan_times[-1]} s wall (${cpu_times[-1]} CPU-s, peak RSS $((rss / 1024)) MB)${SWAN_BEFORE:+, before ${before_times[-1]} s}, load $(cut -d' ' -f1 /proc/loadavg)"
+    echo "  $label run $r: baseline ${base_times[-1]} s, swan ${swan_times[-1]} s wall (${cpu_times[-1]} CPU-s, peak RSS $((rss / 1024)) MB)${SWAN_BEFORE:+, before ${before_times[-1]} s (${before_cpu[-1]} CPU-s)}, load $(cut -d' ' -f1 /proc/loadavg)"
   done
   rm -f "$log"
   rm -rf "$out"
@@ -69,9 +73,10 @@ bench_one() {
     "$(du -sh "$model" | cut -f1)" "$bytes" "$base_median" "$swan_median" "$cpu_median" \
     "$(awk -v a="$swan_median" -v b="$base_median" 'BEGIN {print a / b}')"
   if [ -n "${SWAN_BEFORE:-}" ]; then
-    local before_median
+    local before_median before_cpu_median
     before_median=$(printf '%s\n' "${before_times[@]}" | median)
-    printf '%-44s SWAN_BEFORE: %s s wall -> %.2fx\n' "" "$before_median" \
+    before_cpu_median=$(printf '%s\n' "${before_cpu[@]}" | median)
+    printf '%-44s SWAN_BEFORE: %s s wall (%s CPU-s) -> %.2fx\n' "" "$before_median" "$before_cpu_median" \
       "$(awk -v a="$before_median" -v b="$base_median" 'BEGIN {print a / b}')"
   fi
 }

@@ -332,12 +332,17 @@ GgufWriteResult write_gguf_model(const ModelDirectory& source, const fs::path& o
   for (const auto& p : result.tensors) declarations.push_back({p.name, p.ne, p.type});
   try {
     GgufWriter writer(out_file, metadata, declarations, options.force);
-    WriteBehind behind;  // after the writer: destroyed first, so a running job finishes before it
+    // Up to two of the largest tensors' bytes wait to be written while the next is encoded,
+    // so the norms after output.weight or an FFN matrix do not wait for its whole write.
+    std::uint64_t largest = 0;
+    for (const auto& p : result.tensors) largest = std::max(largest, p.bytes());
+    WriteBehind behind(2 * static_cast<std::size_t>(largest));  // after the writer: destroyed first
     for (std::size_t i = 0; i < result.tensors.size(); ++i) {
       const PlannedTensor& p = result.tensors[i];
       if (options.on_tensor) options.on_tensor(i, result.tensors.size(), p.name);
       auto bytes = std::make_shared<quant::Buffer<std::byte>>(encode_tensor(source, config, p));
-      behind.then([&writer, &p, bytes] { writer.write(p.name, bytes->bytes()); });
+      const std::size_t size = bytes->size;
+      behind.then([&writer, &p, bytes] { writer.write(p.name, bytes->bytes()); }, size);
     }
     behind.finish();
     writer.commit();

@@ -126,7 +126,7 @@ GgufWriter::GgufWriter(const fs::path& path, const Metadata& metadata, std::vect
   if (ec) fail("cannot create {}: {}", parent.string(), ec.message());
   std::random_device random;
   temp_ = parent / fmt::format(".{}.swan-tmp-{:08x}", path_.filename().string(), random());
-  file_ = std::make_unique<OutputFile>(temp_);
+  file_ = std::make_unique<OutputFile>(temp_, OutputFile::Direct{});  // written from the write-behind thread
   put(header, "the header");
 }
 

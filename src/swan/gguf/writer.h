@@ -4,7 +4,7 @@
 // written beside its destination under a temporary name and renamed into place by
 // commit(); an uncommitted writer (any error, a full disk included) removes the temporary
 // file, so a failed run never leaves a partial output. An existing destination is refused
-// unless `force`. The bytes go out through OutputFile (early writeback).
+// unless `force`. The bytes go out through OutputFile (direct writes, past the page cache).
 #pragma once
 
 #include <filesystem>

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include "swan/core/dtype.h"
 #include "swan/core/error.h"
@@ -315,11 +316,9 @@ void unpack_scale_min_k4(int j, const std::uint8_t* packed, int* scale, int* min
 
 }  // namespace
 
-// Q4_K / Q5_K after the per-sub-block fits: quantize the 6-bit scales and mins, store the
-// fp16 super-block scales, re-derive the codes from the stored values, pack.
-void detail::encode_q45_k(const float* x, const float* scales, const float* mins, std::uint8_t* codes,
-                          std::byte* block, int bits) {
-  const int nmax = (1 << bits) - 1;
+// Q4_K / Q5_K after the per-sub-block fits, part 1: quantize the 6-bit scales and mins and
+// store them with the fp16 super-block scales.
+detail::Q45KStoredScales detail::encode_q45_k_scales(const float* scales, const float* mins, std::byte* block) {
   // Running maxima from +0.0 with a strict '>': an all -0.0 set of mins keeps dmin = +0.0.
   float max_scale = 0.0f, max_min = 0.0f;
   for (int j = 0; j < 8; ++j) {
@@ -338,13 +337,26 @@ void detail::encode_q45_k(const float* x, const float* scales, const float* mins
   store_fp16(block, max_scale / 63.0f);
   store_fp16(block + 2, max_min / 63.0f);
   const float d_all = load_fp16(block), dmin_all = load_fp16(block + 2);
+  Q45KStoredScales stored;
   for (int j = 0; j < 8; ++j) {
     int sc, m;
     unpack_scale_min_k4(j, packed_scales, &sc, &m);
-    const float d = d_all * static_cast<float>(sc);
+    stored.scale[static_cast<std::size_t>(j)] = d_all * static_cast<float>(sc);
+    stored.offset[static_cast<std::size_t>(j)] = dmin_all * static_cast<float>(m);
+  }
+  return stored;
+}
+
+// Part 2: re-derive the codes from the stored values (a zero-scale sub-block keeps the
+// fit's codes), pack.
+void detail::encode_q45_k_codes(const float* x, const Q45KStoredScales& stored, std::uint8_t* codes,
+                                std::byte* block, int bits) {
+  const int nmax = (1 << bits) - 1;
+  for (std::size_t j = 0; j < 8; ++j) {
+    const float d = stored.scale[j];
     if (d == 0.0f) continue;
-    const float dm = dmin_all * static_cast<float>(m);
-    for (int i = 0; i < 32; ++i)
+    const float dm = stored.offset[j];
+    for (std::size_t i = 0; i < 32; ++i)
       codes[32 * j + i] =
           static_cast<std::uint8_t>(std::clamp(nearest_int((x[32 * j + i] + dm) / d), 0, nmax));
   }
@@ -365,6 +377,11 @@ void detail::encode_q45_k(const float* x, const float* scales, const float* mins
       qh[l] = static_cast<std::uint8_t>(qh[l] | ((lo >> 4) << (2 * c)) | ((hi >> 4) << (2 * c + 1)));
       qs[32 * c + l] = static_cast<std::uint8_t>((lo & 15) | ((hi & 15) << 4));
     }
+}
+
+void detail::encode_q45_k(const float* x, const float* scales, const float* mins, std::uint8_t* codes,
+                          std::byte* block, int bits) {
+  encode_q45_k_codes(x, encode_q45_k_scales(scales, mins, block), codes, block, bits);
 }
 
 namespace {
@@ -396,31 +413,39 @@ void quantize_q6_k(const float* x, std::byte* block) {
 
 }  // namespace
 
-// Q6_K after the 16 sub-block fits: 8-bit sub-block scales, fp16 super-block scale,
-// codes re-derived from the stored scales, packed.
-void detail::encode_q6_k(const float* x, const float* scales, std::int8_t* codes, std::byte* block) {
+// Q6_K after the 16 sub-block fits, part 1: 8-bit sub-block scales and the fp16
+// super-block scale; nothing more when every fit's scale is (nearly) zero.
+std::optional<detail::Q6KStoredScales> detail::encode_q6_k_scales(const float* scales, std::byte* block) {
   float max_scale = 0.0f, max_abs_scale = 0.0f;
   for (int s = 0; s < 16; ++s)
     if (std::fabs(scales[s]) > max_abs_scale) {
       max_abs_scale = std::fabs(scales[s]);
       max_scale = scales[s];
     }
-  std::uint8_t* ql = bytes_u8(block);
-  std::uint8_t* qh = bytes_u8(block + 128);
   auto* sc = reinterpret_cast<std::int8_t*>(block + 192);
   if (max_abs_scale < kGroupMaxEps) {
     std::memset(block, 0, 210);
-    return;
+    return std::nullopt;
   }
   const float iscale = -128.0f / max_scale;
   store_fp16(block + 208, 1.0f / iscale);
   for (std::size_t s = 0; s < 16; ++s)
     sc[s] = static_cast<std::int8_t>(std::min(127, nearest_int(iscale * scales[s])));
   const float d_all = load_fp16(block + 208);
-  for (int s = 0; s < 16; ++s) {
-    const float d = d_all * static_cast<float>(sc[s]);
+  Q6KStoredScales stored;
+  for (std::size_t s = 0; s < 16; ++s) stored.scale[s] = d_all * static_cast<float>(sc[s]);
+  return stored;
+}
+
+// Part 2: codes re-derived from the stored scales (a zero-scale sub-block keeps the fit's
+// codes), packed.
+void detail::encode_q6_k_codes(const float* x, const Q6KStoredScales& stored, std::int8_t* codes, std::byte* block) {
+  std::uint8_t* ql = bytes_u8(block);
+  std::uint8_t* qh = bytes_u8(block + 128);
+  for (std::size_t s = 0; s < 16; ++s) {
+    const float d = stored.scale[s];
     if (d == 0.0f) continue;
-    for (int i = 0; i < 16; ++i)
+    for (std::size_t i = 0; i < 16; ++i)
       codes[16 * s + i] =
           static_cast<std::int8_t>(std::clamp(nearest_int(x[16 * s + i] / d), -32, 31) + 32);
   }
@@ -433,6 +458,10 @@ void detail::encode_q6_k(const float* x, const float* scales, std::int8_t* codes
                                                  ((q[l + 96] >> 4) << 6));
     }
   }
+}
+
+void detail::encode_q6_k(const float* x, const float* scales, std::int8_t* codes, std::byte* block) {
+  if (const auto stored = encode_q6_k_scales(scales, block)) encode_q6_k_codes(x, *stored, codes, block);
 }
 
 namespace {
