@@ -30,7 +30,7 @@ nlohmann::json inspect_summary(const fs::path& dir) {
 TEST(EqualizeCli, UnquantizedEqualizedModelHasTheOriginalsDistribution) {
   test::ScratchDir dir;
   const auto out = dir / "equalized";
-  const auto converted = swan({"convert", stories260k(), "-o", out.string(), "--equalize"});
+  const auto converted = swan({"convert", stories260k(), "-o", out.string(), "--equalize=all"});
   ASSERT_EQ(converted.exit_code, 0) << converted.err;
   EXPECT_NE(converted.err.find("equalized 20 folds"), std::string::npos) << converted.err;  // 5 layers x 4 points
   const auto kld = swan({"eval", "kld", stories260k(), out.string(), "--text", text(), "--ctx", "256", "--chunks",
@@ -46,7 +46,7 @@ TEST(EqualizeCli, SameBytesOtherWeightsAndInspectPasses) {
   for (const char* name : {"plain", "equalized"}) {
     std::vector<std::string> args = {"convert", qwen3_tiny(), "-o", (dir / name).string(), "--bits", "3",
                                      "--group-size", "64", "--quiet"};
-    if (std::string(name) == "equalized") args.push_back("--equalize=norms");
+    if (std::string(name) == "equalized") args.push_back("--equalize");  // the norm folds
     const auto r = swan(args);
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }

@@ -59,8 +59,7 @@ class TemporaryDirectory {
 }  // namespace
 
 std::vector<FoldPoint> default_fold_points() {
-  return {FoldPoint::attention_input, FoldPoint::mlp_input, FoldPoint::mlp_down, FoldPoint::attention_output,
-          FoldPoint::output_head};
+  return {FoldPoint::attention_input, FoldPoint::mlp_input, FoldPoint::output_head};
 }
 
 std::vector<FoldPoint> parse_fold_points(const std::string& list) {

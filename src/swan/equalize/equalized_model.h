@@ -27,8 +27,9 @@
 
 namespace swan::equalize {
 
-// The fold points `--equalize` uses: those where it lowered KL-divergence (README,
-// "Optimized scales").
+// The fold points a bare `--equalize` uses: the norm folds (attention_input, mlp_input,
+// output_head). They did what equalising every point did; mlp_down and attention_output
+// changed KL-divergence by no more than its noise (README, "Optimized scales").
 std::vector<FoldPoint> default_fold_points();
 // Parses a comma-separated list of fold point names, or "all".
 std::vector<FoldPoint> parse_fold_points(const std::string& list);
