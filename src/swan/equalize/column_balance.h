@@ -10,10 +10,10 @@
 // `strength` (1: balance fully, 0: no change), divided by its geometric mean (the norms
 // keep their overall scale) and clamped into 2^±max_exponent. A column that is all zero
 // keeps c = 1. (Factors rounded to powers of two would make every fold exact in any float
-// format, but on the fixture models the balancing factors lie within 2^±1.4 and mostly
-// within 2^±0.3, so rounding to powers of two left all but 1 of 2,112 (qwen3-tiny) and 18 of
-// 415 (stories260k) at 1: no equalisation at all.)
-// Why balancing helps per-group quantization: a group's step is set by its largest value,
+// format, but on the fixture models the balancing factors lie within 2^-0.73..2^1.35 and
+// mostly within 2^±0.3, so rounding to powers of two left all but 1 of 8,448 (qwen3-tiny)
+// and all but 18 of 1,660 (stories260k) at 1: no equalisation at all.)
+// Why balancing could help per-group quantization (it measured no consistent gain: README): a group's step is set by its largest value,
 // so a column much smaller than its neighbours is rounded to a few levels; equalising
 // column magnitudes spreads the levels evenly, and the error of column j reaches the output
 // scaled back by 1/c_j. Pure math on spans: no I/O.
