@@ -150,11 +150,11 @@ TEST(EqualizedModel, Float32ModelsUnquantizedLogitsAreTheOriginalsToFloatRoundin
 TEST(EqualizedModel, Bfloat16ModelsUnquantizedLogitsMoveByTheBfloat16RoundingOfTheRescaledMatrices) {
   // qwen3-tiny is bf16: its norms are exact (the factors are adjusted to them), but each
   // rescaled matrix entry is rounded to bf16 once (2^-9 relative at most), as storing any
-  // bf16 copy of a float-scaled weight must. Measured: see the printed line; the bound is
-  // what that rounding allows at this depth, two orders of magnitude below a 4-bit model's
-  // logit error.
+  // bf16 copy of a float-scaled weight must. Measured: max |difference| 0.037 at logits up
+  // to 14.4 (0.26 %); the bound leaves 4x room. A wrong fold moves them far more: mapping
+  // o_proj's query heads to the wrong kv head (tried once) gave 1.21, 8 %.
   const auto result = equalized_logits("models/qwen3-tiny-5.8m");
-  EXPECT_LE(result.max_abs_diff, 2e-2f * result.max_abs_logit);
+  EXPECT_LE(result.max_abs_diff, 1e-2f * result.max_abs_logit);
 }
 
 TEST(EqualizedModel, TheInputDirectoryIsNotTouchedAndNoTemporaryFileStays) {
