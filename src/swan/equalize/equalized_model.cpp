@@ -186,7 +186,7 @@ EqualizeSummary equalize_model(ModelDirectory& model, const EqualizeOptions& opt
       const TensorFactors& f = by_tensor.at(t->name());
       std::vector<float> values = model.read_float(*t);
       const std::size_t rows = static_cast<std::size_t>(t->info->shape[0]);
-      const std::size_t cols = values.size() / rows;
+      const std::size_t cols = rows == 0 ? 0 : values.size() / rows;  // an empty tensor has nothing to scale
       const auto scale = [&](std::size_t k) {
         return (f.dim0.empty() ? 1.0f : f.dim0[k / cols]) * (f.columns.empty() ? 1.0f : f.columns[k % cols]);
       };
