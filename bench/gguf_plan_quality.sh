@@ -6,7 +6,8 @@
 # model over the same tokens (KL-divergence ± standard error, p99, top-1, PPL).
 #   bench/gguf_plan_quality.sh MODEL_DIR TEXT CTX [CHUNKS] [SWAN_BINARY] > table.md
 # GGUF_PRESETS (default: Q4_K_M Q3_K_M) and PLAN_SENSITIVITIES (default: prior measured)
-# choose the variants.
+# choose the variants. The last column pairs each plan with its baseline token by token
+# (`swan eval kld --paired`): the change of mean KLD ± its paired standard error.
 set -euo pipefail
 model=$1
 text=$2
@@ -20,18 +21,24 @@ chunk_args=()
 
 "$swan" eval kld "$model" "$model" --text "$text" --ctx "$ctx" "${chunk_args[@]}" --save-base "$work/base.logits" \
   --json --quiet > "$work/base.json"
-printf '| variant | bits/weight | tensor bytes | KLD mean ± stderr | KLD p99 | top-1 %% | PPL |\n|---|---|---|---|---|---|---|\n'
-measure() {  # name file
-  local name=$1 file=$2
+printf '| variant | bits/weight | tensor bytes | KLD mean ± stderr | KLD p99 | top-1 %% | PPL | KLD vs baseline, paired |\n|---|---|---|---|---|---|---|---|\n'
+measure() {  # name file [scores of the baseline to pair with]
+  local name=$1 file=$2 paired=()
+  [[ $# -ge 3 ]] && paired=(--paired "$3")
   "$swan" inspect "$file" --json > "$work/$name.inspect.json"
   "$swan" eval kld "$file" --base-logits "$work/base.logits" --tokenizer "$model" --text "$text" --ctx "$ctx" \
-    "${chunk_args[@]}" --json --quiet > "$work/$name.kld.json"
+    "${chunk_args[@]}" --save-scores "$work/$name.scores" "${paired[@]}" --json --quiet > "$work/$name.kld.json"
   python3 - "$name" "$work/$name.inspect.json" "$work/$name.kld.json" <<'PY'
 import json, sys
 name, inspect_path, kld_path = sys.argv[1:]
+def paired(k):  # this variant's mean KLD relative to its baseline's, on the same tokens
+    p = k.get("paired")
+    if not p: return "-"
+    return f"{100 * (p['kld_ratio'] - 1):+.1f} % ± {100 * p['kld_ratio_stderr']:.1f} ({p['kld_difference'] / p['kld_difference_stderr']:+.1f} se)" if p['kld_difference_stderr'] > 0 else "0"
+
 s = json.load(open(inspect_path)); k = json.load(open(kld_path))
 print(f"| {name} | {s['bits_per_weight']:.3f} | {s['total_bytes']} | {k['kld_mean']:.5f} ± {k['kld_stderr']:.5f} | "
-      f"{k['kld_p99']:.4f} | {k['top1_agreement']:.2f} | {k['ppl_model']:.4f} |", flush=True)
+      f"{k['kld_p99']:.4f} | {k['top1_agreement']:.2f} | {k['ppl_model']:.4f} | {paired(k)} |", flush=True)
 PY
 }
 for preset in ${GGUF_PRESETS:-Q4_K_M Q3_K_M}; do
@@ -41,7 +48,7 @@ for preset in ${GGUF_PRESETS:-Q4_K_M Q3_K_M}; do
   for sensitivity in ${PLAN_SENSITIVITIES:-prior measured}; do
     "$swan" convert "$model" -o "$work/plan.gguf" --format gguf --target-size "$bytes" --sensitivity "$sensitivity" \
       --quiet --force
-    measure "plan-$sensitivity@$preset" "$work/plan.gguf"
+    measure "plan-$sensitivity@$preset" "$work/plan.gguf" "$work/gguf $preset.scores"
   done
   rm -f "$work/$preset.gguf" "$work/plan.gguf"
 done

@@ -6,7 +6,8 @@
 #   bench/plan_quality.sh MODEL_DIR TEXT CTX [CHUNKS] [SWAN_BINARY] > table.md
 # Also writes one JSON line per variant to $PLAN_QUALITY_JSON if set (for charts).
 # PLAN_BASELINES, PLAN_SENSITIVITIES (prior measured) and PLAN_SCALES (minmax [optimized])
-# choose the variants.
+# choose the variants. The last column pairs each plan with its baseline token by token
+# (`swan eval kld --paired`): the change of mean KLD ± its paired standard error.
 set -euo pipefail
 model=$1
 text=$2
@@ -20,18 +21,24 @@ chunk_args=()
 
 "$swan" eval kld "$model" "$model" --text "$text" --ctx "$ctx" "${chunk_args[@]}" --save-base "$work/base.logits" \
   --json --quiet > "$work/base.json"
-printf '| variant | bits/weight | bytes | KLD mean ± stderr | KLD p99 | top-1 %% | PPL |\n|---|---|---|---|---|---|---|\n'
-measure() {  # name dir
-  local name=$1 dir=$2
+printf '| variant | bits/weight | bytes | KLD mean ± stderr | KLD p99 | top-1 %% | PPL | KLD vs baseline, paired |\n|---|---|---|---|---|---|---|---|\n'
+measure() {  # name dir [scores of the baseline to pair with]
+  local name=$1 dir=$2 paired=()
+  [[ $# -ge 3 ]] && paired=(--paired "$3")
   "$swan" inspect "$dir" --json > "$work/$name.inspect.json"
   "$swan" eval kld "$model" "$dir" --text "$text" --ctx "$ctx" "${chunk_args[@]}" --base-logits "$work/base.logits" \
-    --json --quiet > "$work/$name.kld.json"
+    --save-scores "$work/$name.scores" "${paired[@]}" --json --quiet > "$work/$name.kld.json"
   python3 - "$name" "$work/$name.inspect.json" "$work/$name.kld.json" <<'PY'
 import json, os, sys
 name, inspect_path, kld_path = sys.argv[1:]
+def paired(k):  # this variant's mean KLD relative to its baseline's, on the same tokens
+    p = k.get("paired")
+    if not p: return "-"
+    return f"{100 * (p['kld_ratio'] - 1):+.1f} % ± {100 * p['kld_ratio_stderr']:.1f} ({p['kld_difference'] / p['kld_difference_stderr']:+.1f} se)" if p['kld_difference_stderr'] > 0 else "0"
+
 s = json.load(open(inspect_path))["summary"]; k = json.load(open(kld_path))
 print(f"| {name} | {s['bits_per_weight_with_overhead']:.3f} | {s['total_bytes']} | {k['kld_mean']:.5f} ± {k['kld_stderr']:.5f} | "
-      f"{k['kld_p99']:.4f} | {k['top1_agreement']:.2f} | {k['ppl_model']:.4f} |", flush=True)
+      f"{k['kld_p99']:.4f} | {k['top1_agreement']:.2f} | {k['ppl_model']:.4f} | {paired(k)} |", flush=True)
 out = os.environ.get("PLAN_QUALITY_JSON")
 if out:
     with open(out, "a") as f:
@@ -51,7 +58,7 @@ baseline() {  # name convert-args...
       [[ "$scales" != minmax ]] && suffix="+$scales"
       "$swan" convert "$model" -o "$work/plan" --quiet --force --target-size "$bytes" --sensitivity "$sensitivity" \
         --scales "$scales"
-      measure "plan-$sensitivity$suffix@$name" "$work/plan"
+      measure "plan-$sensitivity$suffix@$name" "$work/plan" "$work/$name.scores"
     done
   done
   rm -rf "$work/$name" "$work/plan"

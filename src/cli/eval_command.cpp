@@ -136,6 +136,8 @@ void add_kld(CLI::App* eval) {
     std::vector<std::string> models;
     std::string save_base;
     std::string base_logits;
+    std::string save_scores;
+    std::string paired;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = eval->add_subcommand(
@@ -160,7 +162,18 @@ void add_kld(CLI::App* eval) {
           "  tokens_scored, chunks, ctx\n"
           "  base, model, text                paths as given; model_total_params, model_total_bytes,\n"
           "                                   model_bits_per_weight (as `swan inspect` counts them) and\n"
-          "                                   base_fingerprint (the base's shard headers), for `swan report`");
+          "                                   base_fingerprint (the base's shard headers), for `swan report`\n\n"
+          "Comparing two models: their mean KLDs each carry a standard error, but both are measured on\n"
+          "the same tokens, so their difference is known far better than those bars suggest.\n"
+          "--save-scores FILE keeps every scored token's KLD and NLLs (24 bytes per token); a later run\n"
+          "over the same text, --ctx and --chunks against the same base, given --paired FILE, adds\n"
+          "  paired.kld_difference ± paired.kld_difference_stderr   mean(KLD - KLD_other), the\n"
+          "                                   standard error of the per-token differences' mean\n"
+          "  paired.kld_ratio ± paired.kld_ratio_stderr   mean KLD / mean KLD_other (delta method)\n"
+          "  paired.ln_ppl_ratio ± paired.ln_ppl_ratio_stderr   ln(PPL / PPL_other), paired\n"
+          "  paired.other_kld_mean, paired.tokens\n"
+          "e.g.  swan eval kld BASE A --text T --save-scores a.scores\n"
+          "      swan eval kld BASE B --text T --paired a.scores   (B - A: negative = B is closer)");
   cmd->add_option("[BASE] MODEL", o->models,
                   "base model directory, then the model to compare (only MODEL with --base-logits)")
       ->required()
@@ -172,6 +185,12 @@ void add_kld(CLI::App* eval) {
   cmd->add_option("--base-logits", o->base_logits, "read BASE's log-probs from FILE (made with --save-base)")
       ->type_name("FILE")
       ->excludes(save);
+  cmd->add_option("--save-scores", o->save_scores, "also write every scored token's KLD and NLLs to FILE")
+      ->type_name("FILE");
+  cmd->add_option("--paired", o->paired,
+                  "compare MODEL token by token with the run whose --save-scores FILE this is")
+      ->type_name("FILE")
+      ->check(CLI::ExistingFile);
   cmd->callback([o] {
     eval::KldRun run;
     if (o->models.size() == 2) {
@@ -186,6 +205,8 @@ void add_kld(CLI::App* eval) {
     run.text_path = o->text;
     if (!o->save_base.empty()) run.save_base = o->save_base;
     if (!o->base_logits.empty()) run.base_logits = o->base_logits;
+    if (!o->save_scores.empty()) run.save_scores = o->save_scores;
+    if (!o->paired.empty()) run.paired = o->paired;
     const auto report = eval::run_kl_divergence(run, o->settings());
     if (o->json) {
       auto j = eval::kl_divergence_json(report);

@@ -179,12 +179,11 @@ BaseLogitsReader::~BaseLogitsReader() {
   if (file_) std::fclose(file_);
 }
 
-void BaseLogitsReader::check_matches(const BaseLogitsHeader& expected) const {
-  const BaseLogitsHeader& h = header_;
-  const std::string where = path_.string();
+void check_same_evaluation(const BaseLogitsHeader& found, const BaseLogitsHeader& expected, std::string_view where,
+                           std::string_view remedy) {
+  const BaseLogitsHeader& h = found;
   if (h.vocab_size != expected.vocab_size) {
-    fail("{} holds log-probs over a vocabulary of {}, the model has {}: the base and model do not share a "
-         "vocabulary",
+    fail("{} holds scores over a vocabulary of {}, the model has {}: the base and model do not share a vocabulary",
          where, h.vocab_size, expected.vocab_size);
   }
   if (h.ctx != expected.ctx) fail("{} was made with --ctx {}, this run uses --ctx {}", where, h.ctx, expected.ctx);
@@ -197,10 +196,13 @@ void BaseLogitsReader::check_matches(const BaseLogitsHeader& expected) const {
          h.bos_id, expected.bos_id);
   }
   if (h.tokens_hash != expected.tokens_hash) {
-    fail("{} was made from different tokens (hash {:016x}, this run {:016x}): another text or another tokenizer; "
-         "regenerate it with --save-base",
-         where, h.tokens_hash, expected.tokens_hash);
+    fail("{} was made from different tokens (hash {:016x}, this run {:016x}): another text or another tokenizer; {}",
+         where, h.tokens_hash, expected.tokens_hash, remedy);
   }
+}
+
+void BaseLogitsReader::check_matches(const BaseLogitsHeader& expected) const {
+  check_same_evaluation(header_, expected, path_.string(), "regenerate it with --save-base");
 }
 
 void BaseLogitsReader::read_chunk(std::size_t index, std::span<float> out) {

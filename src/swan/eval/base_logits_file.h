@@ -36,6 +36,7 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "swan/eval/chunking.h"
 
@@ -57,6 +58,12 @@ struct BaseLogitsHeader {
 // The header describing an evaluation of `tokens` under `plan`.
 BaseLogitsHeader make_base_logits_header(std::span<const std::int32_t> tokens, const ChunkPlan& plan,
                                          std::size_t vocab_size, std::int32_t bos_id);
+
+// Refuses (swan::Error naming `where`, saying what differs and what to do) an evaluation
+// `found` made from other tokens, another context, chunk count, BOS handling or vocabulary
+// than `expected`; `remedy` ends the message for regenerable files ("regenerate it with ...").
+void check_same_evaluation(const BaseLogitsHeader& found, const BaseLogitsHeader& expected, std::string_view where,
+                           std::string_view remedy);
 
 class BaseLogitsWriter {
  public:
@@ -89,8 +96,7 @@ class BaseLogitsReader {
   const BaseLogitsHeader& header() const { return header_; }
   const std::filesystem::path& path() const { return path_; }
 
-  // Refuses (swan::Error saying what differs and what to do) a file made from other tokens,
-  // another context, chunk count, BOS handling or vocabulary than `expected`.
+  // check_same_evaluation of this file's header against `expected`.
   void check_matches(const BaseLogitsHeader& expected) const;
 
   // Reads chunk `index` (scored_per_chunk × vocab_size floats) into `out`.

@@ -138,7 +138,8 @@ BaseLogProbsFn base_from_file(BaseLogitsReader& reader) {
 }
 
 KldSummary evaluate_kl_divergence(const EvalInput& input, const BaseLogProbsFn& base, const ForwardFn& model,
-                                  BaseLogitsWriter* save, const ChunkDoneFn& on_chunk) {
+                                  BaseLogitsWriter* save, const ChunkDoneFn& on_chunk,
+                                  std::vector<TokenScore>* token_scores) {
   const ChunkPlan& plan = input.plan;
   const std::size_t vocab = input.vocab_size;
   const std::size_t rows = plan.scored_per_chunk();
@@ -159,6 +160,7 @@ KldSummary evaluate_kl_divergence(const EvalInput& input, const BaseLogProbsFn& 
     for (const auto& token : tokens) accumulator.add(token);
     if (on_chunk) on_chunk(chunk + 1);
   }
+  if (token_scores) token_scores->assign(accumulator.token_scores().begin(), accumulator.token_scores().end());
   return accumulator.summary();
 }
 

@@ -64,8 +64,10 @@ BaseLogProbsFn base_from_model(ForwardFn forward, const ChunkPlan& plan, std::si
 BaseLogProbsFn base_from_file(BaseLogitsReader& reader);
 
 // KL-divergence of `model` from the base. When `save` is given, every chunk's base log-probs
-// are appended to it (the caller commits it).
+// are appended to it (the caller commits it); `token_scores` receives every scored token's
+// KLD and NLLs in order.
 KldSummary evaluate_kl_divergence(const EvalInput& input, const BaseLogProbsFn& base, const ForwardFn& model,
-                                  BaseLogitsWriter* save = nullptr, const ChunkDoneFn& on_chunk = {});
+                                  BaseLogitsWriter* save = nullptr, const ChunkDoneFn& on_chunk = {},
+                                  std::vector<TokenScore>* token_scores = nullptr);
 
 }  // namespace swan::eval

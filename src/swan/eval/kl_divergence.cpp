@@ -51,7 +51,7 @@ void KldAccumulator::add(const TokenComparison& token) {
   nll_model_.add(token.nll_model);
   sum_nll_products_ += token.nll_model * token.nll_base;
   same_top_ += token.same_top ? 1 : 0;
-  kld_values_.push_back(token.kld);
+  tokens_.push_back({token.kld, token.nll_base, token.nll_model});
 }
 
 KldSummary KldAccumulator::summary() const {
@@ -71,7 +71,8 @@ KldSummary KldAccumulator::summary() const {
 
   s.kld_mean = kld_.mean();
   s.kld_stderr = kld_.standard_error();
-  std::vector<double> sorted = kld_values_;
+  std::vector<double> sorted(tokens_.size());
+  std::transform(tokens_.begin(), tokens_.end(), sorted.begin(), [](const TokenScore& t) { return t.kld; });
   std::sort(sorted.begin(), sorted.end());
   s.kld_median = median(sorted);
   s.kld_p90 = percentile(sorted, 0.90);

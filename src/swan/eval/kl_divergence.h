@@ -1,6 +1,7 @@
 // KL-divergence of a model's next-token distribution from a base model's, token by token,
 // and the statistics `swan eval kld` reports. Streaming: per scored token only a few scalars
-// are kept (its KLD value for the percentiles), never a vocabulary-sized row.
+// are kept (its KLD and NLLs, for the percentiles and paired comparisons), never a
+// vocabulary-sized row.
 //
 //   KLD(base ‖ model) = Σ_v p_base(v) · (log p_base(v) - log p_model(v))     (nats)
 //
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "swan/eval/statistics.h"
+#include "swan/eval/token_scores.h"
 
 namespace swan::eval {
 
@@ -52,6 +54,8 @@ class KldAccumulator {
   std::size_t count() const { return kld_.count; }
   // Throws swan::Error when nothing was added.
   KldSummary summary() const;
+  // Every token added, in order (for --save-scores and paired comparisons).
+  std::span<const TokenScore> token_scores() const { return tokens_; }
 
  private:
   RunningSums kld_;
@@ -59,7 +63,7 @@ class KldAccumulator {
   RunningSums nll_model_;
   double sum_nll_products_ = 0.0;  // Σ nll_model · nll_base, for the covariance
   std::size_t same_top_ = 0;
-  std::vector<double> kld_values_;  // for median and tail percentiles
+  std::vector<TokenScore> tokens_;  // for median, tail percentiles and pairing
 };
 
 }  // namespace swan::eval

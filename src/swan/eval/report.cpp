@@ -53,6 +53,16 @@ std::string kl_divergence_text(const KldReport& report) {
   for (const auto& layer : report.expert_set_changes)
     out += fmt::format("experts changed, layer {:<3} = {:.3f} % of {} tokens\n", layer.layer, 100.0 * layer.fraction(),
                        layer.tokens);
+  if (const auto& p = report.paired) {
+    // "2.1 standard errors": how far the difference is from none, in its own error bars.
+    const double z = p->kld_difference_stderr > 0 ? p->kld_difference / p->kld_difference_stderr : 0.0;
+    out += fmt::format("paired with the other run, same {} tokens (this model - other):\n", p->tokens);
+    out += fmt::format("  KLD mean, other  = {:.5g}\n", p->other_kld_mean);
+    out += fmt::format("  KLD difference   = {:.5g} ± {:.5g} ({:+.1f} standard errors)\n", p->kld_difference,
+                       p->kld_difference_stderr, z);
+    out += fmt::format("  KLD ratio        = {:.4f} ± {:.4f}\n", p->kld_ratio, p->kld_ratio_stderr);
+    out += fmt::format("  ln(PPL / other)  = {:.5g} ± {:.5g}\n", p->nll_difference, p->nll_difference_stderr);
+  }
   return out;
 }
 
@@ -85,6 +95,16 @@ nlohmann::ordered_json kl_divergence_json(const KldReport& report) {
     for (const auto& layer : report.expert_set_changes)
       json["expert_set_changed"].push_back(
           {{"layer", layer.layer}, {"fraction", layer.fraction()}, {"tokens", layer.tokens}});
+  }
+  if (const auto& p = report.paired) {
+    json["paired"] = {{"tokens", p->tokens},
+                      {"other_kld_mean", p->other_kld_mean},
+                      {"kld_difference", p->kld_difference},
+                      {"kld_difference_stderr", p->kld_difference_stderr},
+                      {"kld_ratio", p->kld_ratio},
+                      {"kld_ratio_stderr", p->kld_ratio_stderr},
+                      {"ln_ppl_ratio", p->nll_difference},
+                      {"ln_ppl_ratio_stderr", p->nll_difference_stderr}};
   }
   return json;
 }

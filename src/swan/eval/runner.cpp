@@ -108,12 +108,22 @@ KldReport run_kl_divergence(const KldRun& run, const RunSettings& settings) {
   if (run.save_base && run.base_logits) {
     fail("--save-base and --base-logits exclude each other: save while running the base, reuse afterwards");
   }
-  if (run.save_base) {
+  {
     std::vector<std::filesystem::path> inputs{run.text_path, run.model_dir};
     if (run.base_dir) inputs.push_back(*run.base_dir);
+    if (run.base_logits) inputs.push_back(*run.base_logits);
+    if (run.paired) inputs.push_back(*run.paired);
     if (settings.tokenizer_dir) inputs.push_back(*settings.tokenizer_dir);
-    require_output_apart_from_inputs(*run.save_base, inputs, "--save-base's log-probabilities");
+    if (run.save_base) require_output_apart_from_inputs(*run.save_base, inputs, "--save-base's log-probabilities");
+    if (run.save_scores) require_output_apart_from_inputs(*run.save_scores, inputs, "--save-scores' token scores");
+    if (run.save_base && run.save_scores && std::filesystem::absolute(*run.save_base).lexically_normal() ==
+                                                std::filesystem::absolute(*run.save_scores).lexically_normal()) {
+      fail("--save-base and --save-scores name the same file {}: give each its own", run.save_base->string());
+    }
   }
+  // Read before the long evaluation, so a wrong file fails at once.
+  std::optional<TokenScores> paired_scores;
+  if (run.paired) paired_scores = read_token_scores(*run.paired);
   const std::string text = read_eval_text(run.text_path);
 
   // The text is tokenized with the model's tokenizer; a quantized directory without tokenizer
@@ -165,6 +175,10 @@ KldReport run_kl_divergence(const KldRun& run, const RunSettings& settings) {
   // Both MoE and run side by side: each chunk's routings are compared (the base runs first).
   RoutingFlipCounter flips;
   std::vector<inference::LayerRouting> base_routing, model_routing;
+  if (paired_scores) {
+    check_same_evaluation(paired_scores->evaluation, header, run.paired->string(),
+                          "evaluate the other model on this text, --ctx and --chunks with --save-scores");
+  }
   if (reader) {
     reader->check_matches(header);
     base_source = base_from_file(*reader);
@@ -199,11 +213,15 @@ KldReport run_kl_divergence(const KldRun& run, const RunSettings& settings) {
   const EvalInput input{tokens.tokens, plan, tokens.bos, model.vocab_size()};
   KldReport report;
   report.plan = plan;
+  TokenScores scores{header, {}};
   report.summary = evaluate_kl_divergence(input, base_source, model_forward, writer ? &*writer : nullptr,
-                                          [&](std::size_t done) { progress.update(done * plan.ctx); });
+                                          [&](std::size_t done) { progress.update(done * plan.ctx); },
+                                          &scores.scores);
   report.expert_set_changes = flips.layers();
   progress.finish();
+  if (paired_scores) report.paired = compare_paired(scores.scores, paired_scores->scores);
   if (writer) writer->commit();
+  if (run.save_scores) write_token_scores(*run.save_scores, scores);
   report.seconds = seconds_since(start);
   return report;
 }

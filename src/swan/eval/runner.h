@@ -11,6 +11,7 @@
 #include "swan/eval/kl_divergence.h"
 #include "swan/eval/perplexity.h"
 #include "swan/eval/routing_flips.h"
+#include "swan/eval/token_scores.h"
 
 namespace swan::eval {
 
@@ -42,6 +43,8 @@ struct KldRun {
   std::filesystem::path text_path{};
   std::optional<std::filesystem::path> save_base{};  // write the base log-probs here
   std::optional<std::filesystem::path> base_logits{};  // read them from here instead of running the base
+  std::optional<std::filesystem::path> save_scores{};  // write every scored token's KLD and NLLs here
+  std::optional<std::filesystem::path> paired{};       // compare token by token with that run's scores
 };
 
 struct KldReport {
@@ -50,6 +53,8 @@ struct KldReport {
   // MoE models run side by side (not with --base-logits): per MoE layer, the tokens whose
   // expert set changed. Empty otherwise.
   std::vector<LayerFlips> expert_set_changes;
+  // With KldRun::paired: this model against the other run's, on the same tokens.
+  std::optional<PairedComparison> paired;
   double seconds = 0;
 };
 
