@@ -8,6 +8,7 @@
 
 #include "cli/budget_options.h"
 #include "cli/commands.h"
+#include "cli/equalize_option.h"
 #include "cli/gguf_output.h"
 #include "cli/write_output.h"
 #include "swan/analysis/analyzer.h"
@@ -29,6 +30,7 @@ void add_convert_command(CLI::App& app) {
     OutputOptions output;
     BudgetOptions budget;
     GgufOptions gguf;
+    EqualizeOption equalize;
     int bits = 0, group_size = 0, threads = 0;
     std::uint64_t seed = 0;
     bool quantize = false, smaller_groups = false, report = false;
@@ -67,6 +69,7 @@ void add_convert_command(CLI::App& app) {
   add_budget_options(*cmd, opts->budget);
   add_output_options(*cmd, opts->output, opts->threads);
   add_gguf_options(*cmd, opts->gguf);
+  add_equalize_option(*cmd, opts->equalize);
   cmd->add_flag("--report", opts->report,
                 "also write OUT_DIR/report.html (see `swan report`): bits per tensor, bytes, the planner's frontier "
                 "and SWAN's metrics against measured error; measures the error curves and SWAN's metrics if the "
@@ -75,6 +78,11 @@ void add_convert_command(CLI::App& app) {
     const bool uniform_flags =
         opts->quantize || opts->bits != 0 || opts->group_size != 0 || !opts->quant_predicate.empty();
     if (opts->gguf.format == "gguf" || !opts->gguf.type.empty() || !opts->gguf.preset.empty()) {
+      if (opts->equalize.given()) {
+        fmt::print(stderr, "swan: error: --equalize is for MLX output (it was measured there only); leave it out for GGUF\n");
+        exit_code() = 2;
+        return;
+      }
       if (opts->report) {
         fmt::print(stderr, "swan: error: --report is for MLX output; for GGUF, `swan inspect FILE.gguf` shows the types\n");
         exit_code() = 2;
@@ -93,7 +101,8 @@ void add_convert_command(CLI::App& app) {
       return;
     }
     if (opts->threads > 0) omp_set_num_threads(opts->threads);
-    const ModelDirectory source(opts->model);
+    ModelDirectory source(opts->model);
+    equalize_if_asked(source, opts->equalize, opts->output.quiet);
     const auto targets = mlx::quantizable_targets(source);
     std::optional<plan::QuantPlan> plan;
     std::optional<analysis::Manifest> manifest;  // kept for --report

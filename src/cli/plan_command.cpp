@@ -9,6 +9,7 @@
 
 #include "cli/budget_options.h"
 #include "cli/commands.h"
+#include "cli/equalize_option.h"
 #include "swan/io/atomic_file.h"
 #include "swan/analysis/fingerprint.h"
 #include "swan/core/error.h"
@@ -23,6 +24,7 @@ void add_plan_command(CLI::App& app) {
   struct Options {
     std::string input, model, output = "plan.json", dtype, scales = quant::to_string(quant::kDefaultScaleMethod);
     BudgetOptions budget;
+    EqualizeOption equalize;
     int threads = 0;
     bool json = false, quiet = false;
   };
@@ -51,6 +53,7 @@ void add_plan_command(CLI::App& app) {
       ->check(CLI::IsMember({"minmax", "optimized"}))
       ->capture_default_str();
   cmd->add_option("--threads", opts->threads, "worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  add_equalize_option(*cmd, opts->equalize);
   cmd->add_flag("--json", opts->json, "print the summary as JSON on stdout");
   cmd->add_flag("-q,--quiet", opts->quiet, "no progress line and no summary");
   cmd->callback([opts] {
@@ -69,7 +72,12 @@ void add_plan_command(CLI::App& app) {
     }
     const std::filesystem::path inputs[] = {opts->input, model_dir};
     require_output_apart_from_inputs(opts->output, inputs, "the plan");
-    const ModelDirectory source(model_dir);
+    if (from_manifest && opts->equalize.given())
+      fail("--equalize needs a model directory INPUT: the error curves of manifest {} were measured on the model "
+           "as stored; pass the model directory (and give `swan quantize --plan` the same --equalize)",
+           opts->input);
+    ModelDirectory source(model_dir);
+    equalize_if_asked(source, opts->equalize, opts->quiet || opts->json);
     if (manifest && manifest->run && manifest->run->fingerprint != analysis::fingerprint_model(source))
       fail("manifest {} was made from other files than {} (fingerprints differ); re-run `swan analyze`", opts->input,
            model_dir);

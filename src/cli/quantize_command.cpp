@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/equalize_option.h"
 #include "cli/write_output.h"
 #include "swan/io/model_directory.h"
 #include "swan/mlx/layout.h"
@@ -18,6 +19,7 @@ void add_quantize_command(CLI::App& app) {
   struct Options {
     std::string model, manifest, plan;
     OutputOptions output;
+    EqualizeOption equalize;
     int threads = 0;
   };
   auto opts = std::make_shared<Options>();
@@ -34,9 +36,11 @@ void add_quantize_command(CLI::App& app) {
   manifest->excludes(plan);
   plan->excludes(manifest);
   add_output_options(*cmd, opts->output, opts->threads);
+  add_equalize_option(*cmd, opts->equalize);
   cmd->callback([opts] {
     if (opts->threads > 0) omp_set_num_threads(opts->threads);
-    const ModelDirectory source(opts->model);
+    ModelDirectory source(opts->model);
+    equalize_if_asked(source, opts->equalize, opts->output.quiet);
     const auto targets = mlx::quantizable_targets(source);
     if (opts->manifest.empty() == opts->plan.empty()) {
       fmt::print(stderr, "swan: error: give --plan plan.json (from `swan plan`) or --manifest manifest.json\n");

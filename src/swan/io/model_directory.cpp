@@ -107,6 +107,21 @@ std::vector<float> ModelDirectory::read_float(const ModelTensor& tensor) const {
   return file(tensor).read_float(*tensor.info);
 }
 
+void ModelDirectory::overlay(const fs::path& file) {
+  SafetensorsFile replacement(file);
+  for (const auto& info : replacement.tensors()) {
+    const ModelTensor* t = find(info.name);
+    if (t == nullptr) fail("{}: overlay {} has tensor '{}', which the model lacks", path_.string(), file.string(), info.name);
+    if (t->info->dtype != info.dtype || t->info->shape != info.shape)
+      fail("{}: overlay {} has tensor '{}' with another dtype or shape than the model's", path_.string(),
+           file.string(), info.name);
+  }
+  // Moving a SafetensorsFile keeps its tensor list (and so every TensorInfo pointer) in place.
+  shards_.push_back(std::move(replacement));
+  const std::size_t shard = shards_.size() - 1;
+  for (const auto& info : shards_.back().tensors()) tensors_[name_index_.at(info.name)] = {shard, &info};
+}
+
 std::uint64_t ModelDirectory::total_weight_bytes() const {
   std::uint64_t total = 0;
   for (const auto& tensor : tensors_) total += tensor.info->nbytes;

@@ -44,6 +44,12 @@ class ModelDirectory {
   std::uint64_t total_weight_bytes() const;
   bool has_index() const { return has_index_; }
 
+  // Takes the data of every tensor in the safetensors file `file` from that file instead
+  // (each must be a tensor here with the same dtype and shape); names, order, config and
+  // path stay. How `--equalize` hands its rescaled tensors to every later step. The file
+  // becomes the last shard and stays mapped, so it may be unlinked once this returns.
+  void overlay(const std::filesystem::path& file);
+
  private:
   std::filesystem::path path_;
   std::optional<nlohmann::ordered_json> config_;
