@@ -8,28 +8,16 @@
 #include <cstring>
 #include <system_error>
 
+#include "swan/core/byte_fields.h"
 #include "swan/core/error.h"
 
 namespace swan::eval {
 namespace {
 
-static_assert(std::endian::native == std::endian::little, "the base-logit file is written in host byte order");
-
 constexpr std::array<char, 8> kMagic = {'S', 'W', 'A', 'N', 'B', 'L', 'P', '\0'};
 constexpr std::uint32_t kVersion = 1;
 constexpr std::uint32_t kHeaderSize = 64;
 constexpr std::uint32_t kFloat32 = 1;
-
-template <typename T>
-void put(std::array<unsigned char, kHeaderSize>& bytes, std::size_t offset, T value) {
-  std::memcpy(bytes.data() + offset, &value, sizeof(T));
-}
-template <typename T>
-T get(const std::array<unsigned char, kHeaderSize>& bytes, std::size_t offset) {
-  T value;
-  std::memcpy(&value, bytes.data() + offset, sizeof(T));
-  return value;
-}
 
 std::uint64_t row_bytes(const BaseLogitsHeader& h) { return std::uint64_t{h.vocab_size} * sizeof(float); }
 std::uint64_t chunk_bytes(const BaseLogitsHeader& h) { return row_bytes(h) * h.scored_per_chunk; }
@@ -76,16 +64,16 @@ BaseLogitsWriter::BaseLogitsWriter(std::filesystem::path path, const BaseLogitsH
   }
   std::array<unsigned char, kHeaderSize> bytes{};
   std::memcpy(bytes.data(), kMagic.data(), kMagic.size());
-  put(bytes, 8, kVersion);
-  put(bytes, 12, kHeaderSize);
-  put(bytes, 16, header_.vocab_size);
-  put(bytes, 20, header_.ctx);
-  put(bytes, 24, header_.chunk_count);
-  put(bytes, 28, header_.scored_per_chunk);
-  put(bytes, 32, kFloat32);
-  put(bytes, 36, header_.bos_id);
-  put(bytes, 40, header_.token_count);
-  put(bytes, 48, header_.tokens_hash);
+  store_field(bytes, 8, kVersion);
+  store_field(bytes, 12, kHeaderSize);
+  store_field(bytes, 16, header_.vocab_size);
+  store_field(bytes, 20, header_.ctx);
+  store_field(bytes, 24, header_.chunk_count);
+  store_field(bytes, 28, header_.scored_per_chunk);
+  store_field(bytes, 32, kFloat32);
+  store_field(bytes, 36, header_.bos_id);
+  store_field(bytes, 40, header_.token_count);
+  store_field(bytes, 48, header_.tokens_hash);
   if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size()) {
     fail("cannot write the header of the base-logit file {}: {}", temporary_path_.string(), std::strerror(errno));
   }
@@ -143,24 +131,24 @@ BaseLogitsReader::BaseLogitsReader(std::filesystem::path path) : path_(std::move
       std::memcmp(bytes.data(), kMagic.data(), kMagic.size()) != 0) {
     fail("{} is not a swan base-logit file (made by `swan eval kld --save-base`)", path_.string());
   }
-  const auto version = get<std::uint32_t>(bytes, 8);
+  const auto version = load_field<std::uint32_t>(bytes, 8);
   if (version != kVersion) {
     fail("{} is a base-logit file of version {}, this swan reads version {}: regenerate it with --save-base",
          path_.string(), version, kVersion);
   }
-  const auto header_size = get<std::uint32_t>(bytes, 12);
-  const auto type = get<std::uint32_t>(bytes, 32);
+  const auto header_size = load_field<std::uint32_t>(bytes, 12);
+  const auto type = load_field<std::uint32_t>(bytes, 32);
   if (header_size != kHeaderSize || type != kFloat32) {
     fail("{}: unsupported base-logit header (size {}, log-prob type {}): regenerate it with --save-base",
          path_.string(), header_size, type);
   }
-  header_.vocab_size = get<std::uint32_t>(bytes, 16);
-  header_.ctx = get<std::uint32_t>(bytes, 20);
-  header_.chunk_count = get<std::uint32_t>(bytes, 24);
-  header_.scored_per_chunk = get<std::uint32_t>(bytes, 28);
-  header_.bos_id = get<std::int32_t>(bytes, 36);
-  header_.token_count = get<std::uint64_t>(bytes, 40);
-  header_.tokens_hash = get<std::uint64_t>(bytes, 48);
+  header_.vocab_size = load_field<std::uint32_t>(bytes, 16);
+  header_.ctx = load_field<std::uint32_t>(bytes, 20);
+  header_.chunk_count = load_field<std::uint32_t>(bytes, 24);
+  header_.scored_per_chunk = load_field<std::uint32_t>(bytes, 28);
+  header_.bos_id = load_field<std::int32_t>(bytes, 36);
+  header_.token_count = load_field<std::uint64_t>(bytes, 40);
+  header_.tokens_hash = load_field<std::uint64_t>(bytes, 48);
   if (header_.vocab_size == 0 || header_.ctx < 3 || header_.chunk_count == 0 ||
       header_.scored_per_chunk != header_.ctx - 1 - header_.ctx / 2) {
     fail("{}: inconsistent base-logit header (vocab {}, ctx {}, chunks {}, {} scored per chunk)", path_.string(),

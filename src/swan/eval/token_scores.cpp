@@ -9,6 +9,7 @@
 #include <iterator>
 #include <string>
 
+#include "swan/core/byte_fields.h"
 #include "swan/core/error.h"
 #include "swan/eval/statistics.h"
 #include "swan/io/atomic_file.h"
@@ -16,23 +17,10 @@
 namespace swan::eval {
 namespace {
 
-static_assert(std::endian::native == std::endian::little, "the token-score file is written in host byte order");
-
 constexpr std::array<char, 8> kMagic = {'S', 'W', 'A', 'N', 'T', 'K', 'S', '\0'};
 constexpr std::uint32_t kVersion = 1;
 constexpr std::size_t kHeaderSize = 64;
 constexpr std::size_t kRecordSize = 3 * sizeof(double);
-
-template <typename T>
-void put(std::string& bytes, std::size_t offset, T value) {
-  std::memcpy(bytes.data() + offset, &value, sizeof(T));
-}
-template <typename T>
-T get(std::string_view bytes, std::size_t offset) {
-  T value;
-  std::memcpy(&value, bytes.data() + offset, sizeof(T));
-  return value;
-}
 
 // Σa, Σa², Σb, Σb², Σab of paired per-token values, and what follows from them.
 struct PairedSums {
@@ -68,21 +56,21 @@ void write_token_scores(const std::filesystem::path& path, const TokenScores& sc
              h.scored_per_chunk);
   std::string bytes(kHeaderSize + kRecordSize * scores.scores.size(), '\0');
   std::memcpy(bytes.data(), kMagic.data(), kMagic.size());
-  put(bytes, 8, kVersion);
-  put(bytes, 12, static_cast<std::uint32_t>(kHeaderSize));
-  put(bytes, 16, h.vocab_size);
-  put(bytes, 20, h.ctx);
-  put(bytes, 24, h.chunk_count);
-  put(bytes, 28, h.scored_per_chunk);
-  put(bytes, 32, h.bos_id);
-  put(bytes, 40, h.token_count);
-  put(bytes, 48, h.tokens_hash);
-  put(bytes, 56, static_cast<std::uint64_t>(scores.scores.size()));
+  store_field(bytes, 8, kVersion);
+  store_field(bytes, 12, static_cast<std::uint32_t>(kHeaderSize));
+  store_field(bytes, 16, h.vocab_size);
+  store_field(bytes, 20, h.ctx);
+  store_field(bytes, 24, h.chunk_count);
+  store_field(bytes, 28, h.scored_per_chunk);
+  store_field(bytes, 32, h.bos_id);
+  store_field(bytes, 40, h.token_count);
+  store_field(bytes, 48, h.tokens_hash);
+  store_field(bytes, 56, static_cast<std::uint64_t>(scores.scores.size()));
   std::size_t offset = kHeaderSize;
   for (const TokenScore& s : scores.scores) {
-    put(bytes, offset, s.kld);
-    put(bytes, offset + 8, s.nll_base);
-    put(bytes, offset + 16, s.nll_model);
+    store_field(bytes, offset, s.kld);
+    store_field(bytes, offset + 8, s.nll_base);
+    store_field(bytes, offset + 16, s.nll_model);
     offset += kRecordSize;
   }
   write_file_atomically(path, bytes, "the token scores");
@@ -92,22 +80,22 @@ TokenScores parse_token_scores(std::string_view bytes, std::string_view where) {
   if (bytes.size() < kHeaderSize || std::memcmp(bytes.data(), kMagic.data(), kMagic.size()) != 0) {
     fail("{} is not a swan token-score file (made by `swan eval kld --save-scores`)", where);
   }
-  const auto version = get<std::uint32_t>(bytes, 8);
+  const auto version = load_field<std::uint32_t>(bytes, 8);
   if (version != kVersion) {
     fail("{} is a token-score file of version {}, this swan reads version {}: regenerate it with --save-scores",
          where, version, kVersion);
   }
-  if (get<std::uint32_t>(bytes, 12) != kHeaderSize) fail("{}: unsupported token-score header size", where);
+  if (load_field<std::uint32_t>(bytes, 12) != kHeaderSize) fail("{}: unsupported token-score header size", where);
   TokenScores result;
   BaseLogitsHeader& h = result.evaluation;
-  h.vocab_size = get<std::uint32_t>(bytes, 16);
-  h.ctx = get<std::uint32_t>(bytes, 20);
-  h.chunk_count = get<std::uint32_t>(bytes, 24);
-  h.scored_per_chunk = get<std::uint32_t>(bytes, 28);
-  h.bos_id = get<std::int32_t>(bytes, 32);
-  h.token_count = get<std::uint64_t>(bytes, 40);
-  h.tokens_hash = get<std::uint64_t>(bytes, 48);
-  const auto count = get<std::uint64_t>(bytes, 56);
+  h.vocab_size = load_field<std::uint32_t>(bytes, 16);
+  h.ctx = load_field<std::uint32_t>(bytes, 20);
+  h.chunk_count = load_field<std::uint32_t>(bytes, 24);
+  h.scored_per_chunk = load_field<std::uint32_t>(bytes, 28);
+  h.bos_id = load_field<std::int32_t>(bytes, 32);
+  h.token_count = load_field<std::uint64_t>(bytes, 40);
+  h.tokens_hash = load_field<std::uint64_t>(bytes, 48);
+  const auto count = load_field<std::uint64_t>(bytes, 56);
   if (h.vocab_size == 0 || h.ctx < 3 || h.chunk_count == 0 || h.scored_per_chunk != h.ctx - 1 - h.ctx / 2 ||
       count != std::uint64_t{h.chunk_count} * h.scored_per_chunk) {
     fail("{}: inconsistent token-score header (vocab {}, ctx {}, chunks {}, {} scored per chunk, {} scores)", where,
@@ -123,9 +111,9 @@ TokenScores parse_token_scores(std::string_view bytes, std::string_view where) {
   result.scores.resize(count);
   std::size_t offset = kHeaderSize;
   for (TokenScore& s : result.scores) {
-    s.kld = get<double>(bytes, offset);
-    s.nll_base = get<double>(bytes, offset + 8);
-    s.nll_model = get<double>(bytes, offset + 16);
+    s.kld = load_field<double>(bytes, offset);
+    s.nll_base = load_field<double>(bytes, offset + 8);
+    s.nll_model = load_field<double>(bytes, offset + 16);
     if (!std::isfinite(s.kld) || !std::isfinite(s.nll_base) || !std::isfinite(s.nll_model)) {
       fail("{}: token {} has a non-finite score (corrupt file): regenerate it with --save-scores", where,
            (offset - kHeaderSize) / kRecordSize);
