@@ -51,6 +51,28 @@ BaseLogitsHeader make_base_logits_header(std::span<const std::int32_t> tokens, c
   return h;
 }
 
+void store_evaluation_fields(std::span<unsigned char> header, const BaseLogitsHeader& h) {
+  store_field(header, 16, h.vocab_size);
+  store_field(header, 20, h.ctx);
+  store_field(header, 24, h.chunk_count);
+  store_field(header, 28, h.scored_per_chunk);
+  store_field(header, 36, h.bos_id);
+  store_field(header, 40, h.token_count);
+  store_field(header, 48, h.tokens_hash);
+}
+
+BaseLogitsHeader load_evaluation_fields(std::span<const unsigned char> header) {
+  BaseLogitsHeader h;
+  h.vocab_size = load_field<std::uint32_t>(header, 16);
+  h.ctx = load_field<std::uint32_t>(header, 20);
+  h.chunk_count = load_field<std::uint32_t>(header, 24);
+  h.scored_per_chunk = load_field<std::uint32_t>(header, 28);
+  h.bos_id = load_field<std::int32_t>(header, 36);
+  h.token_count = load_field<std::uint64_t>(header, 40);
+  h.tokens_hash = load_field<std::uint64_t>(header, 48);
+  return h;
+}
+
 // ---- writer ----
 
 BaseLogitsWriter::BaseLogitsWriter(std::filesystem::path path, const BaseLogitsHeader& header)
@@ -66,14 +88,8 @@ BaseLogitsWriter::BaseLogitsWriter(std::filesystem::path path, const BaseLogitsH
   std::memcpy(bytes.data(), kMagic.data(), kMagic.size());
   store_field(bytes, 8, kVersion);
   store_field(bytes, 12, kHeaderSize);
-  store_field(bytes, 16, header_.vocab_size);
-  store_field(bytes, 20, header_.ctx);
-  store_field(bytes, 24, header_.chunk_count);
-  store_field(bytes, 28, header_.scored_per_chunk);
+  store_evaluation_fields(bytes, header_);
   store_field(bytes, 32, kFloat32);
-  store_field(bytes, 36, header_.bos_id);
-  store_field(bytes, 40, header_.token_count);
-  store_field(bytes, 48, header_.tokens_hash);
   if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size()) {
     fail("cannot write the header of the base-logit file {}: {}", temporary_path_.string(), std::strerror(errno));
   }
@@ -142,13 +158,7 @@ BaseLogitsReader::BaseLogitsReader(std::filesystem::path path) : path_(std::move
     fail("{}: unsupported base-logit header (size {}, log-prob type {}): regenerate it with --save-base",
          path_.string(), header_size, type);
   }
-  header_.vocab_size = load_field<std::uint32_t>(bytes, 16);
-  header_.ctx = load_field<std::uint32_t>(bytes, 20);
-  header_.chunk_count = load_field<std::uint32_t>(bytes, 24);
-  header_.scored_per_chunk = load_field<std::uint32_t>(bytes, 28);
-  header_.bos_id = load_field<std::int32_t>(bytes, 36);
-  header_.token_count = load_field<std::uint64_t>(bytes, 40);
-  header_.tokens_hash = load_field<std::uint64_t>(bytes, 48);
+  header_ = load_evaluation_fields(bytes);
   if (header_.vocab_size == 0 || header_.ctx < 3 || header_.chunk_count == 0 ||
       header_.scored_per_chunk != header_.ctx - 1 - header_.ctx / 2) {
     fail("{}: inconsistent base-logit header (vocab {}, ctx {}, chunks {}, {} scored per chunk)", path_.string(),

@@ -59,6 +59,12 @@ struct BaseLogitsHeader {
 BaseLogitsHeader make_base_logits_header(std::span<const std::int32_t> tokens, const ChunkPlan& plan,
                                          std::size_t vocab_size, std::int32_t bos_id);
 
+// The evaluation's identity fields, at the offsets both of swan's eval files use (16 vocab,
+// 20 ctx, 24 chunks, 28 scored per chunk, 36 BOS, 40 token count, 48 tokens hash), into / from
+// a header of at least 56 bytes.
+void store_evaluation_fields(std::span<unsigned char> header, const BaseLogitsHeader& h);
+BaseLogitsHeader load_evaluation_fields(std::span<const unsigned char> header);
+
 // Refuses (swan::Error naming `where`, saying what differs and what to do) an evaluation
 // `found` made from other tokens, another context, chunk count, BOS handling or vocabulary
 // than `expected`; `remedy` ends the message for regenerable files ("regenerate it with ...").

@@ -58,13 +58,7 @@ void write_token_scores(const std::filesystem::path& path, const TokenScores& sc
   std::memcpy(bytes.data(), kMagic.data(), kMagic.size());
   store_field(bytes, 8, kVersion);
   store_field(bytes, 12, static_cast<std::uint32_t>(kHeaderSize));
-  store_field(bytes, 16, h.vocab_size);
-  store_field(bytes, 20, h.ctx);
-  store_field(bytes, 24, h.chunk_count);
-  store_field(bytes, 28, h.scored_per_chunk);
-  store_field(bytes, 32, h.bos_id);
-  store_field(bytes, 40, h.token_count);
-  store_field(bytes, 48, h.tokens_hash);
+  store_evaluation_fields(std::span(reinterpret_cast<unsigned char*>(bytes.data()), kHeaderSize), h);
   store_field(bytes, 56, static_cast<std::uint64_t>(scores.scores.size()));
   std::size_t offset = kHeaderSize;
   for (const TokenScore& s : scores.scores) {
@@ -88,13 +82,7 @@ TokenScores parse_token_scores(std::string_view bytes, std::string_view where) {
   if (load_field<std::uint32_t>(bytes, 12) != kHeaderSize) fail("{}: unsupported token-score header size", where);
   TokenScores result;
   BaseLogitsHeader& h = result.evaluation;
-  h.vocab_size = load_field<std::uint32_t>(bytes, 16);
-  h.ctx = load_field<std::uint32_t>(bytes, 20);
-  h.chunk_count = load_field<std::uint32_t>(bytes, 24);
-  h.scored_per_chunk = load_field<std::uint32_t>(bytes, 28);
-  h.bos_id = load_field<std::int32_t>(bytes, 32);
-  h.token_count = load_field<std::uint64_t>(bytes, 40);
-  h.tokens_hash = load_field<std::uint64_t>(bytes, 48);
+  h = load_evaluation_fields(std::span(reinterpret_cast<const unsigned char*>(bytes.data()), kHeaderSize));
   const auto count = load_field<std::uint64_t>(bytes, 56);
   if (h.vocab_size == 0 || h.ctx < 3 || h.chunk_count == 0 || h.scored_per_chunk != h.ctx - 1 - h.ctx / 2 ||
       count != std::uint64_t{h.chunk_count} * h.scored_per_chunk) {

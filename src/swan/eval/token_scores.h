@@ -18,7 +18,8 @@
 //        8     4  u32 version = 1
 //       12     4  u32 header size = 64
 //       16     4  u32 vocab_size, 20 u32 ctx, 24 u32 chunk_count, 28 u32 scored_per_chunk
-//       32     4  i32 bos_id (-1: none), 36 u32 reserved (0)
+//       32     4  u32 reserved (0), 36 i32 bos_id (-1: none) — the identity fields sit where the
+//                 base-logit file has them (store_evaluation_fields)
 //       40     8  u64 token_count (tokens of the whole text), 48 u64 tokens_hash (as the
 //                 base-logit file: FNV-1a 64 of the evaluated token ids)
 //       56     8  u64 score_count = chunk_count x scored_per_chunk
