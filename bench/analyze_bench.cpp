@@ -62,6 +62,10 @@ double cpu_seconds(F&& f) {
 
 }  // namespace
 
+const char* route_name(SketchRoute route) {
+  return route == SketchRoute::spectrum ? "spectrum" : route == SketchRoute::matrix ? "matrix" : "gram";
+}
+
 int main(int argc, char** argv) {
   openblas_set_num_threads(1);  // as the analysis runs BLAS
   const bool sketch_only = argc > 1 && std::string(argv[1]) == "--sketch";
@@ -90,8 +94,8 @@ int main(int argc, char** argv) {
     double reference = 0;
     const double exact_s = cpu_seconds([&] { reference = *spectral_concentration(t, unused, exact).concentration; });
     fmt::print("{}x{}: exact top-25-of-256 {:.5f} ({:.3f} CPU-s); cost model picks the {}\n", rows, cols, reference,
-               exact_s, sketch_uses_spectrum(rows, cols) ? "spectrum" : "matrix");
-    for (const SketchRoute route : {SketchRoute::spectrum, SketchRoute::matrix}) {
+               exact_s, route_name(cheapest_sketch_route(rows, cols)));
+    for (const SketchRoute route : {SketchRoute::spectrum, SketchRoute::matrix, SketchRoute::gram}) {
       SvdOptions options;
       options.route = route;
       constexpr int kSeeds = 4;
@@ -105,7 +109,7 @@ int main(int argc, char** argv) {
       }
       const double mean = sum / kSeeds, sd = std::sqrt(std::max(0.0, sum2 / kSeeds - mean * mean));
       fmt::print("  sketch on the {:8}: mean {:.5f} (bias {:+.5f}, seed sd {:.5f}) {:.3f} CPU-s per call\n",
-                 route == SketchRoute::spectrum ? "spectrum" : "matrix", mean, mean - reference, sd, time / kSeeds);
+                 route_name(route), mean, mean - reference, sd, time / kSeeds);
     }
   }
   if (argc > 1 && !sketch_only) {

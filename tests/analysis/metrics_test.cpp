@@ -165,12 +165,12 @@ void check_leading(double decay) {
   EXPECT_NEAR(*e.concentration, reference, 1e-5) << "decay " << decay;
   EXPECT_EQ(e.exact_concentration, e.concentration);
 
-  for (const SketchRoute route : {SketchRoute::spectrum, SketchRoute::matrix}) {
+  for (const SketchRoute route : {SketchRoute::spectrum, SketchRoute::matrix, SketchRoute::gram}) {
     SvdOptions sketch;  // the default estimator: the reference's sketch
     sketch.route = route;
     const auto s = spectral_concentration(t, rng, sketch);
     EXPECT_TRUE(s.sketched);
-    EXPECT_EQ(s.sketched_on_matrix, route == SketchRoute::matrix);
+    EXPECT_EQ(s.sketch_route, route);
     EXPECT_EQ(s.values, 256);
     EXPECT_EQ(s.top_k, 25);
     if (route == SketchRoute::spectrum) EXPECT_NEAR(*s.exact_concentration, reference, 1e-5);
@@ -193,7 +193,7 @@ TEST(SpectralConcentration, SketchOfRankDeficientMatricesFallsBackToHouseholder)
   std::vector<float> rank_one(rows * cols), zero(rows * cols, 0.0f);
   for (int r = 0; r < rows; ++r)
     for (int c = 0; c < cols; ++c) rank_one[r * cols + c] = float((r % 5) - 2) * float(1 + c % 3);
-  for (const SketchRoute route : {SketchRoute::spectrum, SketchRoute::matrix}) {
+  for (const SketchRoute route : {SketchRoute::spectrum, SketchRoute::matrix, SketchRoute::gram}) {
     SvdOptions options;
     options.route = route;
     Random rng(3);
@@ -203,15 +203,15 @@ TEST(SpectralConcentration, SketchOfRankDeficientMatricesFallsBackToHouseholder)
 }
 
 TEST(SpectralConcentration, CostModelPicksTheFasterRoute) {
-  // Elongated matrices and a wide embedding are sketched fastest through their exact
-  // spectrum; square ones, whose n^3 eigen-decomposition dominates, on themselves (measured
-  // by bench/analyze_bench --sketch).
-  EXPECT_FALSE(sketch_uses_spectrum(896, 896));
-  EXPECT_FALSE(sketch_uses_spectrum(1536, 1536));
-  EXPECT_TRUE(sketch_uses_spectrum(4864, 896));
-  EXPECT_TRUE(sketch_uses_spectrum(896, 4864));
-  EXPECT_TRUE(sketch_uses_spectrum(151936, 896));
-  EXPECT_FALSE(sketch_uses_spectrum(8192, 8192));
+  // Elongated matrices and a wide embedding are sketched fastest through their Gram matrix;
+  // square ones, whose Gram matrix costs as much as the products, on themselves (measured by
+  // bench/analyze_bench --sketch). The exact spectrum is never the cheapest way.
+  EXPECT_EQ(cheapest_sketch_route(896, 896), SketchRoute::matrix);
+  EXPECT_EQ(cheapest_sketch_route(1536, 1536), SketchRoute::matrix);
+  EXPECT_EQ(cheapest_sketch_route(4864, 896), SketchRoute::gram);
+  EXPECT_EQ(cheapest_sketch_route(896, 4864), SketchRoute::gram);
+  EXPECT_EQ(cheapest_sketch_route(151936, 896), SketchRoute::gram);
+  EXPECT_EQ(cheapest_sketch_route(8192, 8192), SketchRoute::matrix);
 }
 
 TEST(SpectralConcentration, EstimatorNames) {

@@ -3,9 +3,10 @@
 // Householder, Jacobi eigenvalues instead of LAPACK), on matrices with a known spectrum:
 //  * same Gaussian draws, same orientation -> the same values (tall matrix);
 //  * the spectrum route on a diagonal matrix is the matrix route with the same draws;
-//  * on a rotated wide matrix, where swan flips the orientation and the spectrum route draws
-//    different Gaussians, the means over seeds agree within four standard errors, and all
-//    sit far above the exact ratio (the bias being reproduced).
+//  * on a rotated wide matrix, where swan flips the orientation and the spectrum and Gram
+//    routes draw different Gaussians, the means over seeds agree within four standard
+//    errors, and all sit far above the exact ratio (the bias being reproduced);
+//  * on a tall matrix the Gram route has torch's mean too.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -196,7 +197,7 @@ Moments over_seeds(int seeds, std::uint64_t first, const std::function<double(Ra
   return {mean, std::sqrt(std::max(0.0, sum2 / seeds - mean * mean) / seeds)};
 }
 
-TEST(RangeFinder, BothRoutesHaveTorchsExpectationOnAWideMatrix) {
+TEST(RangeFinder, EveryRouteHasTorchsExpectationOnAWideMatrix) {
   const int m = 40, n = 64, seeds = 300;  // wide: swan sketches A^T's side first, torch A's
   const auto sigma = decaying_spectrum(m);
   const Dense a = with_spectrum(m, n, sigma, 5);
@@ -208,13 +209,30 @@ TEST(RangeFinder, BothRoutesHaveTorchsExpectationOnAWideMatrix) {
   const Moments torch = over_seeds(seeds, 1000, [&](Random& r) { return ratio(naive_svd_lowrank(a, m, n, kColumns, 2, r)); });
   const Moments matrix = over_seeds(seeds, 2000, [&](Random& r) { return ratio(range_finder_on_matrix({t.data(), m, n}, kOptions, r)); });
   const Moments spectrum = over_seeds(seeds, 3000, [&](Random& r) { return ratio(range_finder_on_spectrum(squared, kOptions, r)); });
+  const Moments gram = over_seeds(seeds, 4000, [&](Random& r) { return ratio(range_finder_on_gram({t.data(), m, n}, kOptions, r)); });
   const auto agree = [](const Moments& x, const Moments& y) {
     return std::abs(x.mean - y.mean) <= 4 * std::hypot(x.standard_error, y.standard_error);
   };
   EXPECT_TRUE(agree(torch, matrix)) << torch.mean << " vs " << matrix.mean;
   EXPECT_TRUE(agree(torch, spectrum)) << torch.mean << " vs " << spectrum.mean;
+  EXPECT_TRUE(agree(torch, gram)) << torch.mean << " vs " << gram.mean;
   // The bias is resolved: the exact ratio is many standard errors below the estimator's mean.
   EXPECT_GT(torch.mean - exact, 20 * torch.standard_error) << torch.mean << " exact " << exact;
+}
+
+TEST(RangeFinder, GramRouteHasTorchsExpectationOnATallMatrix) {
+  // Tall with a few strong directions (an outlier-heavy spectrum, the float32 Cholesky
+  // factor's hardest case): the Gram route's first product L Z has the distribution of
+  // torch's A^T R.
+  const int m = 90, n = 48, seeds = 300;
+  std::vector<double> sigma = decaying_spectrum(n);
+  for (int i = 0; i < 3; ++i) sigma[static_cast<std::size_t>(i)] *= 30.0;
+  const Dense a = with_spectrum(m, n, sigma, 8);
+  const std::vector<float> t = row_major(a, m, n);
+  const Moments torch = over_seeds(seeds, 5000, [&](Random& r) { return ratio(naive_svd_lowrank(a, m, n, kColumns, 2, r)); });
+  const Moments gram = over_seeds(seeds, 6000, [&](Random& r) { return ratio(range_finder_on_gram({t.data(), m, n}, kOptions, r)); });
+  EXPECT_LE(std::abs(torch.mean - gram.mean), 4 * std::hypot(torch.standard_error, gram.standard_error))
+      << torch.mean << " vs " << gram.mean;
 }
 
 TEST(RangeFinder, SameSeedSameValues) {

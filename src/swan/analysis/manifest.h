@@ -41,7 +41,8 @@ struct RawMetrics {
   // concentration on the exact paths; beside the sketch estimate on the "sketch" path.
   std::optional<double> exact_concentration;
   // "exact" (n <= 512) | "exact_leading" (--svd exact) | "sketch" (the reference's estimator,
-  // from the exact spectrum) | "sketch_matrix" (the same, run on the matrix) | "skipped";
+  // from the exact spectrum) | "sketch_matrix" (the same, run on the matrix) | "sketch_gram"
+  // (the same, run on the smaller Gram matrix) | "skipped";
   // manifests before 0.3 also have "randomized" (swan's own oversampled sketch).
   std::string svd_method;
   std::int64_t singular_values = 0;           // values the concentration is taken over

@@ -2,9 +2,10 @@
 // metric, 4-bit group-128 error proxy) computed together in one fused, vectorised sweep.
 // Same definitions as kurtosis.h, output_noise.h and error_proxy.h, which stay the
 // executable reference this is tested against; only the summation order differs:
-//   * kurtosis: central sums about each row band's own mean, combined exactly (binomial
-//     shift to the global mean), so no second pass over T and no raw-moment cancellation;
-//   * squared sums in 8 float64 lanes instead of one running float64 sum.
+//   * kurtosis: power sums of x - pivot per row band, the pivot near the mean (the first
+//     row's mean, then the mean of the bands before), combined exactly (binomial shift to
+//     the global mean): one pass over T and no raw-moment cancellation;
+//   * squared sums in float64 vector lanes instead of one running float64 sum.
 // Per-element float32 arithmetic of the error proxy is unchanged (bit-faithful rounding).
 #pragma once
 

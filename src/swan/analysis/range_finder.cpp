@@ -53,6 +53,30 @@ void orthonormalize_small(std::vector<float>& x, std::int64_t rows, std::int64_t
   std::transform(wide.begin(), wide.end(), x.begin(), [](double v) { return static_cast<float>(v); });
 }
 
+// The intermediate bases only carry a span to the next product: they need a basis that is
+// well conditioned, not orthonormal to float64 precision. Float32 Cholesky QR gives that at
+// a quarter of the float64 version's cost; where R's diagonal spreads beyond 1e-2 (the
+// span's columns close to dependent, when float32's squared condition number would lose
+// them) the float64 path takes over.
+void condition_basis(std::vector<float>& x, std::int64_t rows, std::int64_t cols) {
+  const int ir = static_cast<int>(rows), ic = static_cast<int>(cols);
+  std::vector<float> r(static_cast<std::size_t>(cols * cols), 0.0f);
+  cblas_ssyrk(CblasColMajor, CblasUpper, CblasTrans, ic, ir, 1.0f, x.data(), ir, 0.0f, r.data(), ic);
+  bool usable = LAPACKE_spotrf(LAPACK_COL_MAJOR, 'U', ic, r.data(), ic) == 0;
+  if (usable) {
+    float largest = 0, smallest = INFINITY;
+    for (std::int64_t i = 0; i < cols; ++i) {
+      const float d = std::abs(r[static_cast<std::size_t>(i * cols + i)]);
+      largest = std::max(largest, d);
+      smallest = std::min(smallest, d);
+    }
+    usable = std::isfinite(largest) && smallest > 1e-2f * largest;
+  }
+  if (!usable) return orthonormalize_small(x, rows, cols);
+  cblas_strsm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, ir, ic, 1.0f, r.data(), ic, x.data(),
+              ir);
+}
+
 // Eigenvalues of the q x q column-major Gram matrix (upper triangle filled), descending and
 // clipped at 0: the squared singular values of the matrix it came from.
 std::vector<double> gram_eigenvalues(std::vector<double>& gram, std::int64_t q) {
@@ -98,12 +122,12 @@ std::vector<double> range_finder_on_matrix(const MatrixView& a, const RangeFinde
   // span of M^T qr(M X) is that of M^T M X, so the large side's QRs (the expensive ones) are
   // skipped: same values to rounding, as range_finder_test checks against torch's order.
   product_to_small();  // M^T R
-  orthonormalize_small(on_small, small, q);
   for (int i = 0; i < options.power_iterations; ++i) {
+    condition_basis(on_small, small, q);
     product_to_large();
     product_to_small();
-    orthonormalize_small(on_small, small, q);
   }
+  orthonormalize_small(on_small, small, q);
   product_to_large();  // B = M Q, large x q
   // Its singular values squared are the eigenvalues of B^T B (float32 products like torch's
   // float32 SVD; the ratio SWAN takes needs nowhere near float32's precision).
@@ -111,6 +135,55 @@ std::vector<double> range_finder_on_matrix(const MatrixView& a, const RangeFinde
   cblas_ssyrk(CblasColMajor, CblasUpper, CblasTrans, iq, il, 1.0f, on_large.data(), il, 0.0f, gram32.data(), iq);
   std::vector<double> gram(gram32.begin(), gram32.end());
   return gram_eigenvalues(gram, q);
+}
+
+std::vector<double> range_finder_on_gram(const MatrixView& a, const RangeFinderOptions& options, Random& rng) {
+  const bool tall = a.rows >= a.cols;
+  const std::int64_t large = tall ? a.rows : a.cols, small = tall ? a.cols : a.rows;
+  const std::int64_t q = std::min(options.columns, small);
+  const int is = static_cast<int>(small), iq = static_cast<int>(q);
+  // G = M^T M, small x small: row-major upper triangle = column-major lower triangle.
+  std::vector<float> gram(static_cast<std::size_t>(small * small), 0.0f);
+  cblas_ssyrk(CblasRowMajor, CblasUpper, tall ? CblasTrans : CblasNoTrans, is, static_cast<int>(large), 1.0f, a.data,
+              static_cast<int>(a.cols), 0.0f, gram.data(), is);
+  // The first product M^T R (R a large x q Gaussian) has i.i.d. N(0, G) columns; so has L Z
+  // with G = L L^T and Z a small x q Gaussian, at small^2 q / 2 work instead of large small q.
+  std::vector<float> basis(static_cast<std::size_t>(small * q));  // column-major small x q
+  {
+    std::vector<double> gaussian(basis.size());
+    rng.fill_normal(gaussian);
+    std::transform(gaussian.begin(), gaussian.end(), basis.begin(), [](double g) { return static_cast<float>(g); });
+  }
+  std::vector<float> factor = gram;
+  if (LAPACKE_spotrf(LAPACK_COL_MAJOR, 'L', is, factor.data(), is) != 0)
+    return range_finder_on_matrix(a, options, rng);  // G singular to float32 (rank-deficient M)
+  cblas_strmm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, is, iq, 1.0f, factor.data(), is,
+              basis.data(), is);
+  factor = {};
+  std::vector<float> product(basis.size());
+  const auto times_gram = [&] {  // product = G basis
+    cblas_ssymm(CblasColMajor, CblasLeft, CblasLower, is, iq, 1.0f, gram.data(), is, basis.data(), is, 0.0f,
+                product.data(), is);
+  };
+  // Each pair of products M^T (M X) of the matrix route is one product G X.
+  for (int i = 0; i < options.power_iterations; ++i) {
+    condition_basis(basis, small, q);
+    times_gram();
+    basis.swap(product);
+  }
+  orthonormalize_small(basis, small, q);
+  // The values: squared singular values of M Q, the eigenvalues of Q^T G Q.
+  times_gram();
+  std::vector<float> projected(static_cast<std::size_t>(q * q), 0.0f);
+  cblas_sgemm(CblasColMajor, CblasTrans, CblasNoTrans, iq, iq, is, 1.0f, basis.data(), is, product.data(), is, 0.0f,
+              projected.data(), iq);
+  std::vector<double> symmetric(static_cast<std::size_t>(q * q));
+  for (std::int64_t c = 0; c < q; ++c)  // upper triangle, averaged with the lower against rounding
+    for (std::int64_t r = 0; r <= c; ++r)
+      symmetric[static_cast<std::size_t>(c * q + r)] =
+          0.5 * (static_cast<double>(projected[static_cast<std::size_t>(c * q + r)]) +
+                 static_cast<double>(projected[static_cast<std::size_t>(r * q + c)]));
+  return gram_eigenvalues(symmetric, q);
 }
 
 std::vector<double> range_finder_on_spectrum(std::span<const double> squared_singular_values,

@@ -44,6 +44,12 @@ struct RangeFinderOptions {
 // The min(q, rows, cols) squared singular values of A Q, descending.
 std::vector<double> range_finder_on_matrix(const MatrixView& a, const RangeFinderOptions& options, Random& rng);
 
+// The same random variable through the smaller Gram matrix G = M^T M (M = A or A^T, tall):
+// the first product's i.i.d. N(0, G) columns drawn as L Z (G = L L^T), each later pair of
+// products one product with G. Falls back to range_finder_on_matrix when G is singular in
+// float32.
+std::vector<double> range_finder_on_gram(const MatrixView& a, const RangeFinderOptions& options, Random& rng);
+
 // The same random variable from A's squared singular values (any order; all min(m, n) of
 // them, zeros included): min(q, r) squared values, descending.
 std::vector<double> range_finder_on_spectrum(std::span<const double> squared_singular_values,

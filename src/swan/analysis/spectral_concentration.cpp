@@ -85,14 +85,17 @@ SvdEstimator parse_svd_estimator(std::string_view name) {
   fail("unknown SVD estimator '{}': expected 'sketch' (the reference's torch.svd_lowrank estimate) or 'exact'", name);
 }
 
-bool sketch_uses_spectrum(std::int64_t rows, std::int64_t cols, const RangeFinderOptions& options) {
+SketchRoute cheapest_sketch_route(std::int64_t rows, std::int64_t cols, const RangeFinderOptions& options) {
   const double n = static_cast<double>(std::min(rows, cols)), m = static_cast<double>(std::max(rows, cols));
   const double q = std::min(static_cast<double>(options.columns), n);
   const double products = 2.0 * (options.power_iterations + 1);
   const double orthonormalizations = options.power_iterations + 1;
   const double spectrum = m * n * n + 4.4 * n * n * n + 8.0 * orthonormalizations * n * q * q;
-  const double matrix = 1.2 * products * 2.0 * m * n * q + 3.3 * orthonormalizations * n * q * q;
-  return spectrum <= matrix;
+  const double matrix = 1.2 * products * 2.0 * m * n * q + 3.3 * (options.power_iterations * 0.5 + 1) * n * q * q;
+  const double gram = m * n * n + 1.0 * n * n * n + (2.0 * (options.power_iterations + 1) + 1) * n * n * q +
+                      (4.0 * options.power_iterations + 10.0) * n * q * q + 4.4 * q * q * q;
+  if (matrix <= gram && matrix <= spectrum) return SketchRoute::matrix;
+  return gram <= spectrum ? SketchRoute::gram : SketchRoute::spectrum;
 }
 
 std::optional<double> top_decile_energy(const std::vector<double>& squared_values) {
@@ -116,11 +119,14 @@ ConcentrationResult spectral_concentration(const MatrixView& t, Random& rng, con
   } else {
     result.leading = true;
     const bool sketch = options.estimator == SvdEstimator::sketch;
-    const bool on_matrix =
-        sketch && (options.route == SketchRoute::matrix ||
-                   (options.route == SketchRoute::automatic && !sketch_uses_spectrum(t.rows, t.cols, options.sketch)));
-    if (on_matrix) {
+    const SketchRoute route = !sketch ? SketchRoute::spectrum
+                              : options.route == SketchRoute::automatic
+                                  ? cheapest_sketch_route(t.rows, t.cols, options.sketch)
+                                  : options.route;
+    if (route == SketchRoute::matrix) {
       values = range_finder_on_matrix(t, options.sketch, rng);
+    } else if (route == SketchRoute::gram) {
+      values = range_finder_on_gram(t, options.sketch, rng);
     } else {
       values = squared_singular_values_f32(t);
       std::vector<double> leading(values.begin(), values.begin() + std::min<std::int64_t>(kSvdRank, n));
@@ -129,7 +135,7 @@ ConcentrationResult spectral_concentration(const MatrixView& t, Random& rng, con
       else values = std::move(leading);
     }
     result.sketched = sketch;
-    result.sketched_on_matrix = on_matrix;
+    result.sketch_route = sketch ? route : SketchRoute::automatic;
     result.concentration = top_decile_energy(values);
   }
   result.values = static_cast<std::int64_t>(values.size());

@@ -40,9 +40,10 @@ SvdEstimator parse_svd_estimator(std::string_view name);
 
 // Where the sketch runs (same distribution either way; see range_finder.h).
 enum class SketchRoute {
-  automatic,  // the cheaper of the two by sketch_uses_spectrum
+  automatic,  // the cheapest by cheapest_sketch_route
   spectrum,   // exact spectrum (float32 Gram + eigenvalues), range finder on the diagonal
   matrix,     // range finder on the matrix itself
+  gram,       // range finder on the smaller Gram matrix
 };
 
 struct SvdOptions {
@@ -58,7 +59,7 @@ struct ConcentrationResult {
   std::optional<double> exact_concentration;
   bool leading = false;     // the top-25-of-256 definition (n > 512)
   bool sketched = false;    // ... and concentration is the reference's sketch estimate
-  bool sketched_on_matrix = false;  // ... run on the matrix rather than on its spectrum
+  SketchRoute sketch_route = SketchRoute::automatic;  // ... and where it ran (automatic: not sketched)
   std::int64_t values = 0;  // singular values the ratio is taken over (n, or 256)
   std::int64_t top_k = 0;   // max(1, values / 10)
   double energy = 0.0;      // sum of sigma^2 over those values
@@ -70,15 +71,19 @@ ConcentrationResult spectral_concentration(const MatrixView& t, Random& rng, con
 std::vector<double> squared_singular_values(const MatrixView& t);
 // All n squared singular values of T, descending, from a float32 Gram matrix (ssyrk + ssyevd).
 std::vector<double> squared_singular_values_f32(const MatrixView& t);
-// Whether the sketch of an m x n matrix (n the smaller side) is cheaper through its exact
-// spectrum than on the matrix. Spectrum: m n^2 (ssyrk) + 4.4 n^3 (ssyevd: its tridiagonal
-// reduction, 4/3 n^3 flops, runs at a third of ssyrk's speed) + 3 float64 Cholesky QRs of
-// n x q (8 n q^2 each, in ssyrk-flop time). Matrix: 1.2 x 12 m n q for the six GEMMs (thin
-// operands run below ssyrk's speed) + the same 3 QRs (3.3 n q^2 each). In units of one ssyrk
-// flop, fitted to `bench/analyze_bench --sketch` (CPU-s per call, single-threaded, Zen,
-// OpenBLAS 0.3.21): spectrum vs matrix 0.110 vs 0.080 for 896^2, 0.148 vs 0.265 for 4864x896,
-// 0.315 vs 0.154 for 1536^2, 1.07 vs 0.70 for 2048x6144; the model picks the faster in each.
-bool sketch_uses_spectrum(std::int64_t rows, std::int64_t cols, const RangeFinderOptions& options = {});
+// The cheapest route of the sketch of an m x n matrix (n the smaller side), by a cost model in
+// units of one ssyrk flop, fitted to `bench/analyze_bench --sketch` (CPU-s per call,
+// single-threaded, Zen 3, OpenBLAS 0.3.21):
+//   spectrum: m n^2 (ssyrk) + 4.4 n^3 (ssyevd: its tridiagonal reduction, 4/3 n^3 flops, runs
+//             at a third of ssyrk's speed) + 3 float64 Cholesky QRs of n x q (8 n q^2 each);
+//   matrix:   1.2 x 12 m n q for the six GEMMs (thin operands run below ssyrk's speed) + two
+//             float32 and one float64 Cholesky QRs;
+//   gram:     m n^2 (ssyrk) + n^3 (float32 Cholesky of G) + 7 n^2 q (the triangular first
+//             product and three products with G) + the QRs and the final q x q problem.
+// Elongated matrices (4864 x 896, embeddings) go through the Gram matrix, square ones whose
+// Gram costs as much as the products stay on the matrix; the spectrum is never the cheapest
+// and serves `--svd exact`.
+SketchRoute cheapest_sketch_route(std::int64_t rows, std::int64_t cols, const RangeFinderOptions& options = {});
 // sum(top max(1, len/10)) / sum(all) of descending squared singular values; empty if sum < 1e-12.
 std::optional<double> top_decile_energy(const std::vector<double>& squared_values);
 

@@ -28,7 +28,11 @@ MatrixMetrics analyze_matrix(const MatrixView& t, std::string_view tensor_name, 
     const ConcentrationResult svd = spectral_concentration(t, svd_rng, options.svd);
     raw.concentration = svd.concentration;
     raw.exact_concentration = svd.exact_concentration;
-    raw.svd_method = !svd.leading ? "exact" : !svd.sketched ? "exact_leading" : svd.sketched_on_matrix ? "sketch_matrix" : "sketch";
+    raw.svd_method = !svd.leading                                ? "exact"
+                     : !svd.sketched                             ? "exact_leading"
+                     : svd.sketch_route == SketchRoute::matrix   ? "sketch_matrix"
+                     : svd.sketch_route == SketchRoute::gram     ? "sketch_gram"
+                                                                 : "sketch";
     raw.singular_values = svd.values;
     raw.top_k = svd.top_k;
   } else {
