@@ -89,6 +89,48 @@ std::vector<double> gram_eigenvalues(std::vector<double>& gram, std::int64_t q) 
   return values;
 }
 
+// The squared singular values of M Q, given P = (M Q)^T (M Q) (q x q, column-major, upper
+// triangle used) and the float32 basis Q that spans the sketch but is orthonormal only to
+// float32 Cholesky QR's accuracy: the eigenvalues of P relative to Q^T Q (P x = lambda
+// Q^T Q x, which for an exactly orthonormal Q is P's own), so Q's loss of orthogonality
+// leaves the values instead of needing a float64 QR first.
+std::vector<double> eigenvalues_relative_to_basis(const std::vector<float>& projected, const std::vector<float>& basis,
+                                                  std::int64_t rows, std::int64_t q) {
+  const int ir = static_cast<int>(rows), iq = static_cast<int>(q);
+  std::vector<float> overlap32(static_cast<std::size_t>(q * q), 0.0f);
+  cblas_ssyrk(CblasColMajor, CblasUpper, CblasTrans, iq, ir, 1.0f, basis.data(), ir, 0.0f, overlap32.data(), iq);
+  std::vector<double> p(projected.begin(), projected.end()), overlap(overlap32.begin(), overlap32.end());
+  std::vector<double> values(static_cast<std::size_t>(q));
+  const lapack_int info =
+      LAPACKE_dsygvd(LAPACK_COL_MAJOR, 1, 'N', 'U', iq, p.data(), iq, overlap.data(), iq, values.data());
+  if (info != 0) fail("[svd] LAPACKE_dsygvd failed (info {}) on the {}x{} projected matrix", info, q, q);
+  for (double& v : values) v = std::max(v, 0.0);
+  std::sort(values.begin(), values.end(), std::greater<>());
+  return values;
+}
+
+// The large buffers of one thread's sketches, kept from matrix to matrix: fresh
+// multi-megabyte vectors cost page faults and the kernel's zeroing on every call (0.5 of the
+// 0.7 system CPU-s of analysing the 0.49 B benchmark model). Exactly sized on each use, so
+// their capacity is the largest sketch the thread has run.
+struct SketchBuffers {
+  std::vector<float> gram, factor, basis, product;
+  std::vector<double> gaussian;
+};
+
+SketchBuffers& thread_buffers() {
+  thread_local SketchBuffers buffers;
+  return buffers;
+}
+
+// buffer = float32 standard normals, drawn in float64 from the stream.
+void fill_gaussian(std::vector<float>& buffer, std::size_t size, std::vector<double>& scratch, Random& rng) {
+  scratch.resize(size);
+  rng.fill_normal(scratch);
+  buffer.resize(size);
+  std::transform(scratch.begin(), scratch.end(), buffer.begin(), [](double g) { return static_cast<float>(g); });
+}
+
 }  // namespace
 
 std::vector<double> range_finder_on_matrix(const MatrixView& a, const RangeFinderOptions& options, Random& rng) {
@@ -103,13 +145,11 @@ std::vector<double> range_finder_on_matrix(const MatrixView& a, const RangeFinde
   const int il = static_cast<int>(large), is = static_cast<int>(small), iq = static_cast<int>(q);
   const int lda = static_cast<int>(a.cols);
 
-  std::vector<float> on_large(static_cast<std::size_t>(large * q));  // column-major large x q
-  {
-    std::vector<double> gaussian(on_large.size());
-    rng.fill_normal(gaussian);
-    std::transform(gaussian.begin(), gaussian.end(), on_large.begin(), [](double g) { return static_cast<float>(g); });
-  }
-  std::vector<float> on_small(static_cast<std::size_t>(small * q));
+  SketchBuffers& buffers = thread_buffers();
+  std::vector<float>& on_large = buffers.product;  // column-major large x q
+  fill_gaussian(on_large, static_cast<std::size_t>(large * q), buffers.gaussian, rng);
+  std::vector<float>& on_small = buffers.basis;
+  on_small.resize(static_cast<std::size_t>(small * q));
   const auto product_to_small = [&] {
     cblas_sgemm(CblasColMajor, to_small, CblasNoTrans, is, iq, il, 1.0f, a.data, lda, on_large.data(), il, 0.0f,
                 on_small.data(), is);
@@ -127,14 +167,13 @@ std::vector<double> range_finder_on_matrix(const MatrixView& a, const RangeFinde
     product_to_large();
     product_to_small();
   }
-  orthonormalize_small(on_small, small, q);
+  condition_basis(on_small, small, q);
   product_to_large();  // B = M Q, large x q
   // Its singular values squared are the eigenvalues of B^T B (float32 products like torch's
   // float32 SVD; the ratio SWAN takes needs nowhere near float32's precision).
   std::vector<float> gram32(static_cast<std::size_t>(q * q), 0.0f);
   cblas_ssyrk(CblasColMajor, CblasUpper, CblasTrans, iq, il, 1.0f, on_large.data(), il, 0.0f, gram32.data(), iq);
-  std::vector<double> gram(gram32.begin(), gram32.end());
-  return gram_eigenvalues(gram, q);
+  return eigenvalues_relative_to_basis(gram32, on_small, small, q);
 }
 
 std::vector<double> range_finder_on_gram(const MatrixView& a, const RangeFinderOptions& options, Random& rng) {
@@ -143,24 +182,23 @@ std::vector<double> range_finder_on_gram(const MatrixView& a, const RangeFinderO
   const std::int64_t q = std::min(options.columns, small);
   const int is = static_cast<int>(small), iq = static_cast<int>(q);
   // G = M^T M, small x small: row-major upper triangle = column-major lower triangle.
-  std::vector<float> gram(static_cast<std::size_t>(small * small), 0.0f);
+  SketchBuffers& buffers = thread_buffers();
+  std::vector<float>& gram = buffers.gram;
+  gram.resize(static_cast<std::size_t>(small * small));
   cblas_ssyrk(CblasRowMajor, CblasUpper, tall ? CblasTrans : CblasNoTrans, is, static_cast<int>(large), 1.0f, a.data,
               static_cast<int>(a.cols), 0.0f, gram.data(), is);
   // The first product M^T R (R a large x q Gaussian) has i.i.d. N(0, G) columns; so has L Z
   // with G = L L^T and Z a small x q Gaussian, at small^2 q / 2 work instead of large small q.
-  std::vector<float> basis(static_cast<std::size_t>(small * q));  // column-major small x q
-  {
-    std::vector<double> gaussian(basis.size());
-    rng.fill_normal(gaussian);
-    std::transform(gaussian.begin(), gaussian.end(), basis.begin(), [](double g) { return static_cast<float>(g); });
-  }
-  std::vector<float> factor = gram;
+  std::vector<float>& basis = buffers.basis;  // column-major small x q
+  fill_gaussian(basis, static_cast<std::size_t>(small * q), buffers.gaussian, rng);
+  std::vector<float>& factor = buffers.factor;
+  factor.assign(gram.begin(), gram.end());
   if (LAPACKE_spotrf(LAPACK_COL_MAJOR, 'L', is, factor.data(), is) != 0)
     return range_finder_on_matrix(a, options, rng);  // G singular to float32 (rank-deficient M)
   cblas_strmm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, is, iq, 1.0f, factor.data(), is,
               basis.data(), is);
-  factor = {};
-  std::vector<float> product(basis.size());
+  std::vector<float>& product = buffers.product;
+  product.resize(basis.size());
   const auto times_gram = [&] {  // product = G basis
     cblas_ssymm(CblasColMajor, CblasLeft, CblasLower, is, iq, 1.0f, gram.data(), is, basis.data(), is, 0.0f,
                 product.data(), is);
@@ -171,19 +209,18 @@ std::vector<double> range_finder_on_gram(const MatrixView& a, const RangeFinderO
     times_gram();
     basis.swap(product);
   }
-  orthonormalize_small(basis, small, q);
+  condition_basis(basis, small, q);
   // The values: squared singular values of M Q, the eigenvalues of Q^T G Q.
   times_gram();
   std::vector<float> projected(static_cast<std::size_t>(q * q), 0.0f);
   cblas_sgemm(CblasColMajor, CblasTrans, CblasNoTrans, iq, iq, is, 1.0f, basis.data(), is, product.data(), is, 0.0f,
               projected.data(), iq);
-  std::vector<double> symmetric(static_cast<std::size_t>(q * q));
   for (std::int64_t c = 0; c < q; ++c)  // upper triangle, averaged with the lower against rounding
-    for (std::int64_t r = 0; r <= c; ++r)
-      symmetric[static_cast<std::size_t>(c * q + r)] =
-          0.5 * (static_cast<double>(projected[static_cast<std::size_t>(c * q + r)]) +
-                 static_cast<double>(projected[static_cast<std::size_t>(r * q + c)]));
-  return gram_eigenvalues(symmetric, q);
+    for (std::int64_t r = 0; r < c; ++r) {
+      float& upper = projected[static_cast<std::size_t>(c * q + r)];
+      upper = 0.5f * (upper + projected[static_cast<std::size_t>(r * q + c)]);
+    }
+  return eigenvalues_relative_to_basis(projected, basis, small, q);
 }
 
 std::vector<double> range_finder_on_spectrum(std::span<const double> squared_singular_values,
