@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cmath>
 #include <functional>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -149,6 +150,28 @@ TEST(InputSafety, ConvertChecksConfigSemanticsAgainstTheTensors) {
     EXPECT_TRUE(says(r, c.expected)) << c.key << ": " << r.err;
     EXPECT_FALSE(fs::exists(out)) << c.key;
   }
+}
+
+TEST(InputSafety, AnalyzeNamesANonFiniteWeight) {
+  Stories s;
+  const fs::path shard = s.model / "model.safetensors";
+  std::fstream file(shard, std::ios::in | std::ios::out | std::ios::binary);
+  std::uint64_t header_size = 0;
+  file.read(reinterpret_cast<char*>(&header_size), sizeof header_size);
+  std::string header(header_size, '\0');
+  file.read(header.data(), static_cast<std::streamsize>(header_size));
+  const Json tensors = Json::parse(header);
+  const std::string name = "model.layers.1.mlp.up_proj.weight";
+  ASSERT_EQ(tensors.at(name).at("dtype"), "F32");
+  const float nan = std::nanf("");
+  file.seekp(static_cast<std::streamoff>(8 + header_size + tensors.at(name).at("data_offsets").at(0).get<std::uint64_t>() + 4 * 7));
+  file.write(reinterpret_cast<const char*>(&nan), sizeof nan);
+  file.close();
+  const auto manifest = s.scratch / "manifest.json";
+  const auto r = swan({"analyze", s.model.string(), "-o", manifest.string(), "--quiet"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(says(r, name) && says(r, "element 7") && says(r, "finite")) << r.err;
+  EXPECT_FALSE(fs::exists(manifest));
 }
 
 TEST(InputSafety, AnUnstatedTieWithADistinctHeadWarnsAndKeepsTheHead) {

@@ -1,11 +1,15 @@
 #include "swan/analysis/tensor_analysis.h"
 
 #include <algorithm>
+#include <cmath>
+#include <span>
+#include <string>
 
 #include "swan/analysis/matrix_statistics.h"
 #include "swan/analysis/output_noise.h"
 #include "swan/analysis/spectral_concentration.h"
 #include "swan/core/error.h"
+#include "swan/quant/finite.h"
 
 namespace swan::analysis {
 namespace {
@@ -23,6 +27,17 @@ MatrixMetrics analyze_matrix(const MatrixView& t, std::string_view tensor_name, 
   RawMetrics& raw = m.raw;
   raw.analysis_shape = {t.rows, t.cols};
 
+  // Kurtosis, range / RMS and the error proxy in one sweep over T.
+  const MatrixStatistics stats = matrix_statistics(t);
+  // A NaN or infinity makes the sum of squares non-finite; say where instead of letting the
+  // eigen-solvers fail on it.
+  if (!std::isfinite(stats.rms)) {
+    const auto bad = quant::first_non_finite(std::span<const float>(t.data, t.size()));
+    fail("tensor {}: element {} of its analysis matrix is {}; swan analyses finite weights only (check the "
+         "checkpoint, or re-export it)",
+         tensor_name, bad.value_or(0), bad ? std::to_string(t.data[*bad]) : std::string("non-finite"));
+  }
+
   if (options.measure_svd) {
     Random svd_rng = Random::for_tensor(options.seed, tensor_name, "svd");
     const ConcentrationResult svd = spectral_concentration(t, svd_rng, options.svd);
@@ -39,8 +54,6 @@ MatrixMetrics analyze_matrix(const MatrixView& t, std::string_view tensor_name, 
     raw.svd_method = "skipped";
   }
 
-  // Kurtosis, range / RMS and the error proxy in one sweep over T.
-  const MatrixStatistics stats = matrix_statistics(t);
   raw.excess_kurtosis = stats.kurtosis.excess_kurtosis;
   if (options.noise_metric == NoiseMetric::analytic) {
     raw.delta = analytic_delta(stats.range, stats.rms);
