@@ -92,9 +92,9 @@ std::vector<double> jacobi_eigenvalues(Dense a, int n) {
 // stream, rounded to float32 as swan's sketch is), Q = qr(A^T R).Q, niter x {Q = qr(A Q).Q;
 // Q = qr(A^T Q).Q}, squared singular values of A Q.
 std::vector<double> naive_svd_lowrank(const Dense& a, int m, int n, int q, int niter, Random& rng) {
-  Dense r(static_cast<std::size_t>(m) * q);
-  rng.fill_normal(r);
-  for (double& x : r) x = static_cast<float>(x);
+  std::vector<float> draws(static_cast<std::size_t>(m) * q);
+  rng.fill_normal(std::span<float>(draws));
+  const Dense r(draws.begin(), draws.end());
   Dense basis = orthonormal(multiply(a, m, n, true, r, q), n, q);
   for (int i = 0; i < niter; ++i) {
     basis = orthonormal(multiply(a, m, n, false, basis, q), m, q);

@@ -54,4 +54,17 @@ void Random::fill_normal(std::span<double> out) {
   }
 }
 
+void Random::fill_normal(std::span<float> out) {
+  std::size_t i = 0;
+  while (i < out.size()) {
+    const float u = static_cast<float>(next_u64() >> 40) * 0x1.0p-23f - 1.0f;  // [-1, 1), exact
+    const float v = static_cast<float>(next_u64() >> 40) * 0x1.0p-23f - 1.0f;
+    const float s = u * u + v * v;
+    if (s >= 1.0f || s == 0.0f) continue;
+    const float f = std::sqrt(-2.0f * std::log(s) / s);
+    out[i++] = u * f;
+    if (i < out.size()) out[i++] = v * f;
+  }
+}
+
 }  // namespace swan::analysis

@@ -30,6 +30,9 @@ class Random {
   // Fills `out` with standard normals by the polar method, both values of each pair used
   // (several times faster than normal() per value; a different sequence from it).
   void fill_normal(std::span<double> out);
+  // The same method in float32 arithmetic from 24-bit uniforms (the sketches' test
+  // matrices, which are float32 anyway): a different sequence from the float64 one.
+  void fill_normal(std::span<float> out);
 
  private:
   std::uint64_t state_;

@@ -31,7 +31,7 @@ void orthonormalize_fast(std::vector<double>& x, std::int64_t rows, std::int64_t
   const int ir = static_cast<int>(rows), ic = static_cast<int>(cols);
   std::vector<double> r(static_cast<std::size_t>(cols * cols), 0.0);
   cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, ic, ir, 1.0, x.data(), ir, 0.0, r.data(), ic);
-  bool usable = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'U', ic, r.data(), ic) == 0;
+  bool usable = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'U', ic, r.data(), ic) == 0;
   if (usable) {
     double largest = 0, smallest = INFINITY;
     for (std::int64_t i = 0; i < cols; ++i) {
@@ -62,7 +62,7 @@ void condition_basis(std::vector<float>& x, std::int64_t rows, std::int64_t cols
   const int ir = static_cast<int>(rows), ic = static_cast<int>(cols);
   std::vector<float> r(static_cast<std::size_t>(cols * cols), 0.0f);
   cblas_ssyrk(CblasColMajor, CblasUpper, CblasTrans, ic, ir, 1.0f, x.data(), ir, 0.0f, r.data(), ic);
-  bool usable = LAPACKE_spotrf(LAPACK_COL_MAJOR, 'U', ic, r.data(), ic) == 0;
+  bool usable = LAPACKE_spotrf_work(LAPACK_COL_MAJOR, 'U', ic, r.data(), ic) == 0;
   if (usable) {
     float largest = 0, smallest = INFINITY;
     for (std::int64_t i = 0; i < cols; ++i) {
@@ -115,7 +115,6 @@ std::vector<double> eigenvalues_relative_to_basis(const std::vector<float>& proj
 // their capacity is the largest sketch the thread has run.
 struct SketchBuffers {
   std::vector<float> gram, factor, basis, product;
-  std::vector<double> gaussian;
 };
 
 SketchBuffers& thread_buffers() {
@@ -123,12 +122,9 @@ SketchBuffers& thread_buffers() {
   return buffers;
 }
 
-// buffer = float32 standard normals, drawn in float64 from the stream.
-void fill_gaussian(std::vector<float>& buffer, std::size_t size, std::vector<double>& scratch, Random& rng) {
-  scratch.resize(size);
-  rng.fill_normal(scratch);
+void fill_gaussian(std::vector<float>& buffer, std::size_t size, Random& rng) {
   buffer.resize(size);
-  std::transform(scratch.begin(), scratch.end(), buffer.begin(), [](double g) { return static_cast<float>(g); });
+  rng.fill_normal(std::span<float>(buffer));
 }
 
 }  // namespace
@@ -147,7 +143,7 @@ std::vector<double> range_finder_on_matrix(const MatrixView& a, const RangeFinde
 
   SketchBuffers& buffers = thread_buffers();
   std::vector<float>& on_large = buffers.product;  // column-major large x q
-  fill_gaussian(on_large, static_cast<std::size_t>(large * q), buffers.gaussian, rng);
+  fill_gaussian(on_large, static_cast<std::size_t>(large * q), rng);
   std::vector<float>& on_small = buffers.basis;
   on_small.resize(static_cast<std::size_t>(small * q));
   const auto product_to_small = [&] {
@@ -190,10 +186,10 @@ std::vector<double> range_finder_on_gram(const MatrixView& a, const RangeFinderO
   // The first product M^T R (R a large x q Gaussian) has i.i.d. N(0, G) columns; so has L Z
   // with G = L L^T and Z a small x q Gaussian, at small^2 q / 2 work instead of large small q.
   std::vector<float>& basis = buffers.basis;  // column-major small x q
-  fill_gaussian(basis, static_cast<std::size_t>(small * q), buffers.gaussian, rng);
+  fill_gaussian(basis, static_cast<std::size_t>(small * q), rng);
   std::vector<float>& factor = buffers.factor;
   factor.assign(gram.begin(), gram.end());
-  if (LAPACKE_spotrf(LAPACK_COL_MAJOR, 'L', is, factor.data(), is) != 0)
+  if (LAPACKE_spotrf_work(LAPACK_COL_MAJOR, 'L', is, factor.data(), is) != 0)
     return range_finder_on_matrix(a, options, rng);  // G singular to float32 (rank-deficient M)
   cblas_strmm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, is, iq, 1.0f, factor.data(), is,
               basis.data(), is);
