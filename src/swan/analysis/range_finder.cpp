@@ -97,14 +97,16 @@ std::vector<double> gram_eigenvalues(std::vector<double>& gram, std::int64_t q) 
 std::vector<double> eigenvalues_relative_to_basis(const std::vector<float>& projected, const std::vector<float>& basis,
                                                   std::int64_t rows, std::int64_t q) {
   const int ir = static_cast<int>(rows), iq = static_cast<int>(q);
-  std::vector<float> overlap32(static_cast<std::size_t>(q * q), 0.0f);
-  cblas_ssyrk(CblasColMajor, CblasUpper, CblasTrans, iq, ir, 1.0f, basis.data(), ir, 0.0f, overlap32.data(), iq);
-  std::vector<double> p(projected.begin(), projected.end()), overlap(overlap32.begin(), overlap32.end());
-  std::vector<double> values(static_cast<std::size_t>(q));
+  std::vector<float> overlap(static_cast<std::size_t>(q * q), 0.0f), p = projected;
+  cblas_ssyrk(CblasColMajor, CblasUpper, CblasTrans, iq, ir, 1.0f, basis.data(), ir, 0.0f, overlap.data(), iq);
+  // In float32 like the products P and Q^T Q come from (and like torch's float32 SVD).
+  std::vector<float> eigenvalues(static_cast<std::size_t>(q));
   const lapack_int info =
-      LAPACKE_dsygvd(LAPACK_COL_MAJOR, 1, 'N', 'U', iq, p.data(), iq, overlap.data(), iq, values.data());
-  if (info != 0) fail("[svd] LAPACKE_dsygvd failed (info {}) on the {}x{} projected matrix", info, q, q);
-  for (double& v : values) v = std::max(v, 0.0);
+      LAPACKE_ssygvd(LAPACK_COL_MAJOR, 1, 'N', 'U', iq, p.data(), iq, overlap.data(), iq, eigenvalues.data());
+  if (info != 0) fail("[svd] LAPACKE_ssygvd failed (info {}) on the {}x{} projected matrix", info, q, q);
+  std::vector<double> values(eigenvalues.size());
+  std::transform(eigenvalues.begin(), eigenvalues.end(), values.begin(),
+                 [](float v) { return std::max(0.0, static_cast<double>(v)); });
   std::sort(values.begin(), values.end(), std::greater<>());
   return values;
 }
