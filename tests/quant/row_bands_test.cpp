@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <limits>
 #include <mutex>
@@ -15,6 +16,8 @@
 #include <vector>
 
 #include "swan/core/error.h"
+#include "swan/core/float_formats.h"
+#include "swan/quant/finite.h"
 
 namespace swan::quant {
 namespace {
@@ -114,6 +117,35 @@ TEST(RowBands, ARangePastTheLastRowIsRefused) {
   bool values_match = false;
   EXPECT_THROW(visit(m.source(seen), {590, 11}, seen, values_match), Error);
   EXPECT_THROW(visit(m.source(seen), {601, 0}, seen, values_match), Error);
+}
+
+// The fused widening and check against convert_to_float and a per-value exponent test:
+// every bf16 pattern with an all-ones exponent (NaN, +-Inf) is caught wherever it sits, the
+// largest finite values are not, and the widened values are the plain conversion's.
+TEST(RowBands, WideningWithTheFiniteCheckAgreesWithConvertThenCheck) {
+  std::vector<std::uint16_t> bits(3000);
+  for (std::size_t i = 0; i < bits.size(); ++i) bits[i] = static_cast<std::uint16_t>(i * 40503u);  // all exponents
+  for (auto& b : bits)
+    if ((b & 0x7f80u) == 0x7f80u) b = 0x7f7f;  // the largest finite bf16 instead
+  bits[5] = 0xff7f;                            // -largest finite
+  auto check = [&](const std::vector<std::uint16_t>& v, bool finite) {
+    std::vector<float> fused(v.size()), plain(v.size());
+    EXPECT_EQ(convert_to_float_all_finite(DType::BF16, std::as_bytes(std::span(v)), fused), finite);
+    convert_to_float(DType::BF16, std::as_bytes(std::span(v)), plain);
+    EXPECT_EQ(std::memcmp(fused.data(), plain.data(), 4 * v.size()), 0);
+    EXPECT_EQ(!first_non_finite(plain).has_value(), finite);
+  };
+  check(bits, true);
+  for (const std::uint16_t bad : {0x7f80, 0xff80, 0x7fc0, 0x7f81, 0xffff})
+    for (const std::size_t at : {std::size_t{0}, std::size_t{1500}, std::size_t{2999}}) {
+      auto v = bits;
+      v[at] = bad;
+      check(v, false);
+    }
+  std::vector<float> f32{1.0f, std::numeric_limits<float>::infinity()}, out(2);
+  EXPECT_FALSE(convert_to_float_all_finite(DType::F32, std::as_bytes(std::span(f32)), out));
+  f32[1] = -3.0f;
+  EXPECT_TRUE(convert_to_float_all_finite(DType::F32, std::as_bytes(std::span(f32)), out));
 }
 
 }  // namespace

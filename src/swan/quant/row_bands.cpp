@@ -137,10 +137,10 @@ void for_each_band(const ParameterSource& source, DType dtype, RowBand range, Wo
           const auto in = source.parts[band.part].subspan(offset, n * source_size);
           const std::span<float> band_values(values.data(), n);
           BandFinding& finding = findings[b];
-          convert_to_float(source.dtype, in, band_values);
-          if (const auto i = first_non_finite(band_values)) {
-            finding.non_finite = band.first_row * cols + *i;
-            finding.value = band_values[*i];
+          if (!convert_to_float_all_finite(source.dtype, in, band_values)) {
+            const std::size_t i = first_non_finite(band_values).value();
+            finding.non_finite = band.first_row * cols + i;
+            finding.value = band_values[i];
             continue;
           }
           if (round_trip) {
