@@ -32,8 +32,10 @@
 //   c / range with every x within the range, so its codes are at most c (1 + 2^-24)^2 in
 //   magnitude, and for c up to nmax + 0.49 they cannot round past nmax (rounds_within).
 //   That is Q4_K's top clamp in 15 of 21 trials, Q5_K's in 10 of 16, Q6_K's bottom clamp
-//   in 14 of 18 (thread CPU time, best of 25, same run: Q4_K 7.69 -> 7.47 ns, Q5_K 6.41 ->
-//   6.09, Q6_K 3.87 -> 3.74). The tests fail if the margin is widened to let one more in.
+//   in 12 of 18 and its top clamp in 4 of those (and each type's first fit; thread CPU
+//   time, best of 25, same run: Q4_K 7.69 -> 7.47 ns, Q5_K 6.41 -> 6.09, Q6_K 3.87 ->
+//   3.74 without the Q6_K top clamps). The tests fail if the margin is widened to let one
+//   more trial in.
 // These last three, the integer clamps, the early divisions and Q6_K's paired trials
 // (below) took Q4_K from 8.5 to 6.7 ns, Q5_K 6.9 -> 5.4, Q6_K 4.2 -> 3.5 (ggml_quant_bench,
 // load ~6). What is left is throughput-bound: ~20 vector operations per element and trial
@@ -184,6 +186,16 @@ F round_clamped_at_top(F v, float lo, float hi) {  // v >= lo - 0.5
   (void)lo;
   const F8 h = F8{} + hi;
   auto half = [&](F8 x) { return F8(_mm256_round_ps(_mm256_min_ps(x, h), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)); };
+  return {half(v.lo), half(v.hi)};
+#else
+  return round_clamped(v, lo, hi);
+#endif
+}
+F round_unclamped(F v, float lo, float hi) {  // lo - 0.5 <= v < hi + 0.5
+#ifdef __AVX__
+  (void)lo;
+  (void)hi;
+  auto half = [](F8 x) { return F8(_mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)); };
   return {half(v.lo), half(v.hi)};
 #else
   return round_clamped(v, lo, hi);
@@ -395,8 +407,12 @@ SymmetricFit fit_symmetric_lanes(const F (&x)[16], int nmax) {
       }
     };
     // |iscale * x| <= (nmax + 0.1 t)(1 + u)^2, as |x| <= |max|: the lower clamp (-nmax)
-    // changes nothing while that is within 0.49 of nmax (t <= 4 for both of the pair).
-    if (rounds_within(fnmax + 0.1f * static_cast<float>(std::max(kTrials[t], kTrials[t + 1])), fnmax))
+    // changes nothing while that is within 0.49 of nmax (t <= 4 for both of the pair), the
+    // upper one (nmax - 1) while it is within 0.49 of nmax - 1 (t <= -6).
+    const float widest = fnmax + 0.1f * static_cast<float>(std::max(kTrials[t], kTrials[t + 1]));
+    if (rounds_within(widest, hi))
+      trials([&](F v) { return round_unclamped(v, lo, hi); });
+    else if (rounds_within(widest, fnmax))
       trials([&](F v) { return round_clamped_at_top(v, lo, hi); });
     else
       trials([&](F v) { return round_clamped(v, lo, hi); });
