@@ -201,7 +201,8 @@ TEST(GgufWriter, PiecesOfATensorWriteTheSameFileAsTheWholeAndMayNotExceedIt) {
     pieces.commit();
   }
   std::ifstream a(dir / "whole.gguf", std::ios::binary), p(dir / "pieces.gguf", std::ios::binary);
-  const std::string whole_bytes((std::istreambuf_iterator<char>(a)), {}), piece_bytes((std::istreambuf_iterator<char>(p)), {});
+  const std::string whole_bytes((std::istreambuf_iterator<char>(a)), {});
+  const std::string piece_bytes((std::istreambuf_iterator<char>(p)), {});
   EXPECT_FALSE(whole_bytes.empty());
   EXPECT_EQ(whole_bytes, piece_bytes);
   {

@@ -320,8 +320,8 @@ void encode_slabs(const ModelDirectory& source, const PlannedTensor& p, BufferPo
       const std::span<std::byte> slab(buffer.get(), n * row_bytes);
       quant::for_each_row_band(parameter, rounding_dtype(p.type), {first, n},
                                [&](const quant::RowBand& band, std::span<const float> values) {
-                                 quant::quantize_rows(p.type, values, band.rows, cols,
-                                                      slab.subspan((band.first_row - first) * row_bytes, band.rows * row_bytes), 1);
+                                 const auto out = slab.subspan((band.first_row - first) * row_bytes, band.rows * row_bytes);
+                                 quant::quantize_rows(p.type, values, band.rows, cols, out, 1);
                                });
       emit(std::move(buffer), slab.size());
     }

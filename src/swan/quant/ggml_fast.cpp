@@ -185,7 +185,9 @@ F round_clamped_at_top(F v, float lo, float hi) {  // v >= lo - 0.5
 #ifdef __AVX__
   (void)lo;
   const F8 h = F8{} + hi;
-  auto half = [&](F8 x) { return F8(_mm256_round_ps(_mm256_min_ps(x, h), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)); };
+  auto half = [&](F8 x) {
+    return F8(_mm256_round_ps(_mm256_min_ps(x, h), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  };
   return {half(v.lo), half(v.hi)};
 #else
   return round_clamped(v, lo, hi);
