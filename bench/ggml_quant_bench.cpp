@@ -4,10 +4,13 @@
 // (the synthetic benchmark models' values). Prints ns per element, the speed-up and whether
 // the bytes are identical. Plain main, ~20 s.
 //   usage: ggml_quant_bench [TYPE ...]   (default: every quantized type)
+// SWAN_BENCH_REPEATS=N times the fast path N times (default 3) and keeps the best: one pass
+// is ~40 ms, so on a shared machine comparing two builds wants ~25.
 #include <time.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -67,6 +70,8 @@ int main(int argc, char** argv) {
       if (swan::quant::block_elements(type) > 1) types.push_back(type);
 
   const std::size_t rows = 1024, cols = 4096;
+  const char* repeats = std::getenv("SWAN_BENCH_REPEATS");
+  const int fast_repeats = repeats ? std::max(1, std::atoi(repeats)) : 3;
   const auto x = laplace_matrix(rows, cols);
   const double elements = static_cast<double>(rows * cols);
   std::printf("ggml quantize %zux%zu, 1 thread, CPU time (ns per element; bf16 input GB/s)\n", rows, cols);
@@ -78,7 +83,7 @@ int main(int argc, char** argv) {
         swan::quant::quantize_row_reference(type, std::span(x).subspan(r * cols, cols),
                                             std::span(reference).subspan(r * row_bytes, row_bytes));
     });
-    const double fast_s = best_seconds(3, [&] { swan::quant::quantize_rows(type, x, rows, cols, fast, 1); });
+    const double fast_s = best_seconds(fast_repeats, [&] { swan::quant::quantize_rows(type, x, rows, cols, fast, 1); });
     std::printf("  %-5s reference %6.2f ns  fast %6.2f ns (%6.3f GB/s)  x%.2f  identical: %s\n",
                 std::string(swan::quant::ggml_type_name(type)).c_str(), 1e9 * ref_s / elements,
                 1e9 * fast_s / elements, 2.0 * elements / fast_s / 1e9, ref_s / fast_s,

@@ -29,12 +29,13 @@ std::vector<std::byte> read_all(const std::filesystem::path& path) {
 }
 
 std::filesystem::path write(const test::ScratchDir& dir, const std::string& model, TypeChoice choice,
-                            const std::string& name) {
+                            const std::string& name, std::size_t slab_bytes = GgufWriteOptions{}.slab_bytes) {
   static int files = 0;
   const ModelDirectory source(golden(model + "/hf"));
   GgufWriteOptions options;
   options.choice = choice;
   options.name = name;
+  options.slab_bytes = slab_bytes;
   const auto out = dir / fmt::format("{}-{}.gguf", name, ++files);
   write_gguf_model(source, out, options);
   return out;
@@ -77,6 +78,11 @@ TEST(GgufGolden, MixedPresetsAreByteIdenticalToLlamaQuantize) {
   // (treated as the output matrix: Q6_K), q/k norms, head_dim 128 != E/H, no permutation.
   const auto out = write(dir, "qwen3-synth", {Preset::Q4_K_M, false, {}}, "qwen3-synth");
   expect_identical(out, golden("qwen3-synth/qwen3-synth-Q4_K_M.gguf"));
+  // The same with every tensor produced a few rows at a time (slab_writer_test.cpp).
+  expect_identical(write(dir, "qwen3-synth", {Preset::Q4_K_M, false, {}}, "qwen3-synth", 1000),
+                   golden("qwen3-synth/qwen3-synth-Q4_K_M.gguf"));
+  expect_identical(write(dir, "llama-synth", {Preset::Q4_K_M, false, {}}, "llama-synth", 1000),
+                   golden("llama-synth/llama-synth-Q4_K_M.gguf"));
 }
 
 TEST(GgufGolden, F32MatchesTheConverterKeyByKeyAndTensorByTensor) {

@@ -179,6 +179,42 @@ TEST(GgufWriter, WritesAtomicallyAndRefusesToOverwrite) {
   EXPECT_EQ(GgufFile(path).tensors().size(), 1u);
 }
 
+TEST(GgufWriter, PiecesOfATensorWriteTheSameFileAsTheWholeAndMayNotExceedIt) {
+  const test::ScratchDir dir;
+  const std::vector<float> b{1, 2, 3, 4, 5}, c{6, 7, 8};
+  const std::vector<TensorDeclaration> tensors{{"b", {5}, GgmlType::F32}, {"c", {3}, GgmlType::F32}};
+  auto bytes = [](const std::vector<float>& v) { return std::as_bytes(std::span(v)); };
+  {
+    GgufWriter whole(dir / "whole.gguf", sample_metadata(), tensors, false);
+    whole.write("b", bytes(b));
+    whole.write("c", bytes(c));
+    whole.commit();
+  }
+  {
+    GgufWriter pieces(dir / "pieces.gguf", sample_metadata(), tensors, false);
+    pieces.write_piece("b", bytes(b).subspan(0, 4));
+    pieces.write_piece("b", bytes(b).subspan(4, 0));
+    pieces.write_piece("b", bytes(b).subspan(4, 13));
+    EXPECT_THROW(pieces.write_piece("c", bytes(c)), Error);  // "b" is not complete yet
+    pieces.write_piece("b", bytes(b).subspan(17));
+    pieces.write_piece("c", bytes(c));
+    pieces.commit();
+  }
+  std::ifstream a(dir / "whole.gguf", std::ios::binary), p(dir / "pieces.gguf", std::ios::binary);
+  const std::string whole_bytes((std::istreambuf_iterator<char>(a)), {});
+  const std::string piece_bytes((std::istreambuf_iterator<char>(p)), {});
+  EXPECT_FALSE(whole_bytes.empty());
+  EXPECT_EQ(whole_bytes, piece_bytes);
+  {
+    GgufWriter writer(dir / "over.gguf", sample_metadata(), tensors, false);
+    writer.write_piece("b", bytes(b).subspan(0, 8));
+    EXPECT_THROW(writer.write_piece("b", bytes(b)), Error);  // 8 + 20 > 20 bytes
+    EXPECT_THROW(writer.write("b", bytes(b)), Error);        // a whole tensor after a piece of it
+    writer.write_piece("b", bytes(b).subspan(8));
+    EXPECT_THROW(writer.commit(), Error);  // "c" is missing
+  }
+}
+
 TEST(GgufReader, EveryTruncationOfARealHeaderThrows) {
   SWAN_REQUIRE_FIXTURE(gguf_goldens, "golden/gguf/README.md");
   (void)gguf_goldens;

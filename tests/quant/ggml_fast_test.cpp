@@ -1,6 +1,7 @@
 // The lane-parallel K-quant fits (ggml_fast.cpp) against the scalar reference, block for
 // block, on data built to reach every branch of the fits and the shortcuts' guard: heavy
 // tails and outlier columns, one-signed, constant, sparse and single-value sub-blocks,
+// sub-blocks whose extremes are (nearly) each other's negation,
 // magnitudes from subnormal to 1e30 within one row (ranges that make the asymmetric fit's
 // scale factor overflow, which the fast path hands to the reference), exact rounding ties
 // on the code grid, and rows with an odd number of super-blocks (the Q4_K/Q5_K pairing).
@@ -16,7 +17,7 @@
 namespace swan::quant {
 namespace {
 
-// One 256-value super-block of kind `kind` (0..11) from `rng`.
+// One 256-value super-block of kind `kind` (0..12) from `rng`.
 void fill_block(int kind, std::mt19937& rng, float* x) {
   std::normal_distribution<float> normal(0.0f, 1.0f);
   std::exponential_distribution<float> exponential(1.0f);
@@ -36,6 +37,11 @@ void fill_block(int kind, std::mt19937& rng, float* x) {
       case 8: v = (i / 16) % 3 == 0 ? normal(rng) * 1e30f : normal(rng) * 1e-30f; break;  // mixed magnitudes
       case 9: v = i % 32 == 7 ? scale : 0.0f; break;                     // one value per sub-block
       case 10: v = (i % 2 ? 1.0f : -1.0f) * std::ldexp(1.0f, -(i % 140)); break;  // powers of two down to 2^-139
+      case 11: {  // each 16 holds +a and a near -a: Q6_K codes at both ends of [-32, 31] in every trial
+        constexpr float kMirror[] = {1.0f, 1.0f - 0x1p-20f, 0.999f, 0.997f, 0.99f, 0.98f, 0.95f, 0.9f};
+        v = i % 16 == 3 ? scale : i % 16 == 9 ? -scale * kMirror[(i / 16) % 8] : 0.5f * normal(rng) * scale;
+        break;
+      }
       default: v = bf16_to_float(float_to_bf16(normal(rng) * scale)); break;
     }
     x[i] = v;
@@ -46,7 +52,7 @@ void expect_rows_equal_reference(GgmlType type, std::size_t rows, std::size_t bl
   const std::size_t cols = 256 * blocks_per_row;
   std::mt19937 rng(seed);
   std::vector<float> x(rows * cols);
-  for (std::size_t b = 0; b < rows * blocks_per_row; ++b) fill_block(static_cast<int>(rng() % 12), rng, &x[256 * b]);
+  for (std::size_t b = 0; b < rows * blocks_per_row; ++b) fill_block(static_cast<int>(rng() % 13), rng, &x[256 * b]);
   const std::size_t row_bytes = bytes_for(type, cols);
   std::vector<std::byte> reference(rows * row_bytes), fast(rows * row_bytes);
   for (std::size_t r = 0; r < rows; ++r)

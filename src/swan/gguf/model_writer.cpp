@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <memory>
 
 #include "swan/core/error.h"
 #include "swan/io/atomic_file.h"
+#include "swan/io/buffer_pool.h"
 #include "swan/io/write_behind.h"
 #include "swan/gguf/tokenizer_metadata.h"
 #include "swan/gguf/writer.h"
@@ -288,6 +290,44 @@ quant::Buffer<std::byte> encode_tensor(const ModelDirectory& source, const model
   return permuted;
 }
 
+// Whether a tensor is encoded a slab of rows at a time (into pooled buffers) rather than
+// whole: every tensor read from the checkpoint unless its rows are permuted (llama's q/k,
+// whose output rows are not the source's in order). Tiny ones (norms) gain nothing from a
+// pooled buffer of slab_bytes.
+bool encoded_in_slabs(const PlannedTensor& p, std::size_t slab_bytes) {
+  return !p.source.empty() && p.permuted_heads == 0 && p.bytes() >= std::min<std::uint64_t>(slab_bytes / 16, 1 << 20);
+}
+
+// Encodes tensor `p` (encoded_in_slabs) in order, at most pool.buffer_bytes() at a time:
+// calls emit(buffer, size) with each slab's bytes in a buffer from `pool`. Rows are the
+// quantizers' unit, so the bytes are those of a whole-tensor pass.
+void encode_slabs(const ModelDirectory& source, const PlannedTensor& p, BufferPool& pool,
+                  const std::function<void(std::shared_ptr<std::byte[]>, std::size_t)>& emit) {
+  const auto cols = static_cast<std::size_t>(p.ne.size() >= 2 ? p.ne[0] : 1);
+  const std::size_t row_bytes = quant::bytes_for(p.type, cols);
+  SWAN_CHECK(row_bytes <= pool.buffer_bytes(), "tensor '{}': a row of {} bytes is larger than a slab ({} bytes)",
+             p.name, row_bytes, pool.buffer_bytes());
+  const std::size_t slab_rows = pool.buffer_bytes() / row_bytes;
+  const std::vector<std::string> parts = p.expert_sources.empty() ? std::vector<std::string>{p.source} : p.expert_sources;
+  for (const auto& part : parts) {
+    const ModelTensor& t = *source.find(part);
+    const std::string tensor[] = {t.name()};
+    const quant::ParameterSource parameter = model::checkpoint_parameter(source, t.name(), tensor, cols);
+    const std::size_t rows = quant::total_rows(parameter);
+    for (std::size_t first = 0; first < rows; first += slab_rows) {
+      const std::size_t n = std::min(slab_rows, rows - first);
+      auto buffer = pool.acquire();
+      const std::span<std::byte> slab(buffer.get(), n * row_bytes);
+      quant::for_each_row_band(parameter, rounding_dtype(p.type), {first, n},
+                               [&](const quant::RowBand& band, std::span<const float> values) {
+                                 const auto out = slab.subspan((band.first_row - first) * row_bytes, band.rows * row_bytes);
+                                 quant::quantize_rows(p.type, values, band.rows, cols, out, 1);
+                               });
+      emit(std::move(buffer), slab.size());
+    }
+  }
+}
+
 }  // namespace
 
 GgufWriteResult write_gguf_model(const ModelDirectory& source, const fs::path& out_file, const GgufWriteOptions& options) {
@@ -332,14 +372,27 @@ GgufWriteResult write_gguf_model(const ModelDirectory& source, const fs::path& o
   for (const auto& p : result.tensors) declarations.push_back({p.name, p.ne, p.type});
   try {
     GgufWriter writer(out_file, metadata, declarations, options.force);
-    // Up to two of the largest tensors' bytes wait to be written while the next is encoded,
-    // so the norms after output.weight or an FFN matrix do not wait for its whole write.
-    std::uint64_t largest = 0;
-    for (const auto& p : result.tensors) largest = std::max(largest, p.bytes());
-    WriteBehind behind(2 * static_cast<std::size_t>(largest));  // after the writer: destroyed first
+    // Tensors are produced in slabs of at most slab_bytes into pooled buffers, so the memory
+    // the kernel must clear for them is a few slabs rather than the whole file (buffer_pool.h).
+    // Up to kQueuedSlabs of them wait to be written while the next is encoded, so a slow
+    // moment of the disk does not stop the encoding at once. The pool outlives the
+    // write-behind's jobs, the writer its thread (both destroyed after it).
+    constexpr std::size_t kQueuedSlabs = 4;
+    BufferPool pool(options.slab_bytes);
+    std::uint64_t largest_whole = 0;  // of the tensors encoded whole
+    for (const auto& p : result.tensors)
+      if (!encoded_in_slabs(p, options.slab_bytes)) largest_whole = std::max(largest_whole, p.bytes());
+    WriteBehind behind(std::max(kQueuedSlabs * options.slab_bytes, 2 * static_cast<std::size_t>(largest_whole)));
     for (std::size_t i = 0; i < result.tensors.size(); ++i) {
       const PlannedTensor& p = result.tensors[i];
       if (options.on_tensor) options.on_tensor(i, result.tensors.size(), p.name);
+      if (encoded_in_slabs(p, options.slab_bytes)) {
+        encode_slabs(source, p, pool, [&](std::shared_ptr<std::byte[]> buffer, std::size_t size) {
+          behind.then([&writer, &p, buffer, size] { writer.write_piece(p.name, std::span(buffer.get(), size)); },
+                      pool.buffer_bytes());
+        });
+        continue;
+      }
       auto bytes = std::make_shared<quant::Buffer<std::byte>>(encode_tensor(source, config, p));
       const std::size_t size = bytes->size;
       behind.then([&writer, &p, bytes] { writer.write(p.name, bytes->bytes()); }, size);

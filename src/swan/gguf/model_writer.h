@@ -75,6 +75,10 @@ struct GgufWriteOptions {
   std::optional<std::string> name;  // general.name; default: the input directory's name
   bool force = false;               // replace an existing output file
   std::function<void(std::size_t index, std::size_t count, const std::string& tensor)> on_tensor;
+  // Tensors are encoded and written this many bytes at a time at most (a slab of whole rows;
+  // the bytes do not depend on it). 32 MB: large enough that the per-slab join of the
+  // encoding threads costs little, small enough that the few pooled slabs are cheap.
+  std::size_t slab_bytes = std::size_t{32} << 20;
 };
 
 struct GgufWriteResult {

@@ -141,19 +141,34 @@ GgufWriter::~GgufWriter() {
 void GgufWriter::put(std::span<const std::byte> bytes, std::string_view what) { file_->append(bytes, what); }
 
 void GgufWriter::write(std::string_view name, std::span<const std::byte> data) {
+  const TensorRecord& expected = next_record(name);
+  SWAN_CHECK(piece_bytes_ == 0 && expected.nbytes() == data.size(), "{}: tensor '{}' declared {} bytes, got {}",
+             path_.string(), name, expected.nbytes(), piece_bytes_ + data.size());
+  write_piece(name, data);
+}
+
+const TensorRecord& GgufWriter::next_record(std::string_view name) const {
   if (next_ >= records_.size()) fail("{}: tensor '{}' was not declared", path_.string(), name);
   const TensorRecord& expected = records_[next_];
   SWAN_CHECK(expected.name == name, "{}: expected tensor '{}' next, got '{}'", path_.string(), expected.name, name);
-  SWAN_CHECK(expected.nbytes() == data.size(), "{}: tensor '{}' declared {} bytes, got {}", path_.string(), name,
-             expected.nbytes(), data.size());
-  put(data, fmt::format("tensor '{}'", name));
+  return expected;
+}
+
+void GgufWriter::write_piece(std::string_view name, std::span<const std::byte> piece) {
+  const TensorRecord& expected = next_record(name);
+  SWAN_CHECK(piece_bytes_ + piece.size() <= expected.nbytes(), "{}: tensor '{}' declared {} bytes, got {} or more",
+             path_.string(), name, expected.nbytes(), piece_bytes_ + piece.size());
+  put(piece, fmt::format("tensor '{}'", name));
+  piece_bytes_ += piece.size();
+  if (piece_bytes_ < expected.nbytes()) return;
   static const std::byte zeros[256] = {};
-  const std::uint64_t padding = pad_to(data.size(), alignment_) - data.size();
+  const std::uint64_t padding = pad_to(expected.nbytes(), alignment_) - expected.nbytes();
   for (std::uint64_t left = padding; left > 0;) {
     const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, sizeof(zeros)));
     put(std::span<const std::byte>(zeros, n), "padding");
     left -= n;
   }
+  piece_bytes_ = 0;
   ++next_;
 }
 

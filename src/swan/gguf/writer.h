@@ -38,6 +38,10 @@ class GgufWriter {
 
   // Appends the next tensor's data in declaration order (name and size must match).
   void write(std::string_view name, std::span<const std::byte> data);
+  // Appends the next piece of the next tensor's data, so a large tensor can be written while
+  // the rest of it is computed; the tensor is complete (and padded) when its pieces add up
+  // to its declared size. Throws if they would exceed it.
+  void write_piece(std::string_view name, std::span<const std::byte> piece);
   // Flushes, syncs and renames the file into place; throws if a tensor is missing.
   void commit();
 
@@ -46,12 +50,14 @@ class GgufWriter {
 
  private:
   void put(std::span<const std::byte> bytes, std::string_view what);
+  const TensorRecord& next_record(std::string_view name) const;  // throws unless `name` is next
 
   std::filesystem::path path_;
   std::filesystem::path temp_;
   std::vector<TensorRecord> records_;
   std::uint64_t alignment_ = kDefaultAlignment;
   std::size_t next_ = 0;
+  std::uint64_t piece_bytes_ = 0;  // of tensor next_ written so far
   std::uint64_t bytes_written_ = 0;
   std::unique_ptr<OutputFile> file_;
   bool committed_ = false;

@@ -4,6 +4,10 @@
 
 #include <bit>
 #include <cstdint>
+#include <cstring>
+
+#include "swan/core/error.h"
+#include "swan/core/float_formats.h"
 
 namespace swan::quant {
 namespace {
@@ -24,6 +28,22 @@ std::optional<std::size_t> first_non_finite(std::span<const float> values) {
     }
   }
   return std::nullopt;
+}
+
+bool convert_to_float_all_finite(DType dtype, std::span<const std::byte> bytes, std::span<float> out) {
+  if (dtype != DType::BF16) {
+    convert_to_float(dtype, bytes, out);
+    return !first_non_finite(out);
+  }
+  SWAN_CHECK(bytes.size() == out.size() * 2, "size mismatch for {}", dtype_name(dtype));
+  std::uint32_t any = 0;  // branch-free, so the loop vectorises
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    std::uint16_t bits;
+    std::memcpy(&bits, bytes.data() + 2 * i, 2);
+    out[i] = bf16_to_float(bits);
+    any |= (bits & 0x7f80u) == 0x7f80u ? 1u : 0u;  // exponent all ones: NaN or Inf
+  }
+  return any == 0;
 }
 
 }  // namespace swan::quant

@@ -32,6 +32,7 @@ constexpr std::size_t kMaxChunkBytes = std::size_t{4} << 20;
 constexpr std::size_t kChunksPerParameter = 32;
 
 constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
+constexpr RowBand kAllRows{0, kNone};
 
 struct Band {
   std::size_t part = 0;
@@ -47,10 +48,10 @@ struct Chunk {
 
 // Consecutive bands of one part, about `chunk_bytes` of source each.
 std::vector<Chunk> group_into_chunks(const ParameterSource& source, const std::vector<Band>& bands) {
-  std::size_t total = 0;
-  for (const auto& part : source.parts) total += part.size();
-  const std::size_t chunk_bytes = std::min(kMaxChunkBytes, total / kChunksPerParameter);
   const std::size_t row_bytes = source.cols * dtype_size(source.dtype);
+  std::size_t total = 0;
+  for (const auto& band : bands) total += band.rows * row_bytes;
+  const std::size_t chunk_bytes = std::min(kMaxChunkBytes, total / kChunksPerParameter);
   std::vector<Chunk> chunks;
   std::size_t bytes = 0;
   for (std::size_t b = 0; b < bands.size(); ++b) {
@@ -64,22 +65,29 @@ std::vector<Chunk> group_into_chunks(const ParameterSource& source, const std::v
   return chunks;
 }
 
-std::vector<Band> split_into_bands(const ParameterSource& source) {
+// The bands of rows [range.first_row, range.first_row + range.rows) of the parameter (all
+// of it for kAllRows), each within one part.
+std::vector<Band> split_into_bands(const ParameterSource& source, RowBand range) {
   SWAN_CHECK(source.cols > 0, "parameter '{}' has no columns", source.name);
   const std::size_t row_bytes = source.cols * dtype_size(source.dtype);
   const std::size_t band_rows = std::max<std::size_t>(1, kBandElements / source.cols);
+  const std::size_t range_end = range.rows == kNone ? kNone : range.first_row + range.rows;
   std::vector<Band> bands;
   std::size_t first_row = 0;
   for (std::size_t part = 0; part < source.parts.size(); ++part) {
     SWAN_CHECK(source.parts[part].size() % row_bytes == 0, "parameter '{}' part {} is not whole rows", source.name,
                part);
     const std::size_t rows = source.parts[part].size() / row_bytes;
-    for (std::size_t r = 0; r < rows; r += band_rows) {
-      const std::size_t n = std::min(band_rows, rows - r);
+    const std::size_t begin = std::clamp(range.first_row, first_row, first_row + rows) - first_row;
+    const std::size_t end = std::clamp(range_end, first_row, first_row + rows) - first_row;
+    for (std::size_t r = begin; r < end; r += band_rows) {
+      const std::size_t n = std::min(band_rows, end - r);
       bands.push_back({part, first_row + r, r, n});
     }
     first_row += rows;
   }
+  SWAN_CHECK(range.rows == kNone || range_end <= first_row, "parameter '{}' has {} rows, not rows {} to {}",
+             source.name, first_row, range.first_row, range_end);
   return bands;
 }
 
@@ -101,15 +109,16 @@ struct BandFinding {
 // and rounded to `dtype` (checked again); `work` is skipped for a band with a finding.
 // Then throws for the first finding in element order, as a whole-tensor pass would.
 template <typename Work>
-void for_each_band(const ParameterSource& source, DType dtype, Work&& work) {
-  const std::vector<Band> bands = split_into_bands(source);
+void for_each_band(const ParameterSource& source, DType dtype, RowBand range, Work&& work) {
+  const std::vector<Band> bands = split_into_bands(source, range);
   const std::size_t cols = source.cols;
   const std::size_t source_size = dtype_size(source.dtype);
   const bool round_trip = dtype != source.dtype && dtype != DType::F32;  // else widening is exact
   const std::vector<Chunk> chunks = group_into_chunks(source, bands);
   std::vector<BandFinding> findings(bands.size());
   std::exception_ptr error;
-  const std::size_t elements = bands.empty() ? 0 : (bands.back().first_row + bands.back().rows) * cols;
+  std::size_t elements = 0;
+  for (const auto& band : bands) elements += band.rows * cols;
   const int threads = thread_count(chunks.size(), elements);
   const auto chunk_count = static_cast<std::ptrdiff_t>(chunks.size());
 
@@ -128,10 +137,10 @@ void for_each_band(const ParameterSource& source, DType dtype, Work&& work) {
           const auto in = source.parts[band.part].subspan(offset, n * source_size);
           const std::span<float> band_values(values.data(), n);
           BandFinding& finding = findings[b];
-          convert_to_float(source.dtype, in, band_values);
-          if (const auto i = first_non_finite(band_values)) {
-            finding.non_finite = band.first_row * cols + *i;
-            finding.value = band_values[*i];
+          if (!convert_to_float_all_finite(source.dtype, in, band_values)) {
+            const std::size_t i = first_non_finite(band_values).value();
+            finding.non_finite = band.first_row * cols + i;
+            finding.value = band_values[i];
             continue;
           }
           if (round_trip) {
@@ -231,7 +240,7 @@ Buffer<std::byte> convert_parameter(const ParameterSource& source, DType dtype) 
   const std::size_t cols = source.cols;
   const std::size_t size = dtype_size(dtype);
   Buffer<std::byte> out(total_rows(source) * cols * size);
-  for_each_band(source, dtype, [&](const Band& band, std::span<const float> values) {
+  for_each_band(source, dtype, kAllRows, [&](const Band& band, std::span<const float> values) {
     convert_from_float(values, dtype, out.span().subspan(band.first_row * cols * size, values.size() * size));
   });
   return out;
@@ -245,7 +254,12 @@ std::size_t total_rows(const ParameterSource& source) {
 
 void for_each_row_band(const ParameterSource& source, DType dtype,
                        const std::function<void(const RowBand& band, std::span<const float> values)>& work) {
-  for_each_band(source, dtype, [&](const Band& band, std::span<const float> values) {
+  for_each_row_band(source, dtype, kAllRows, work);
+}
+
+void for_each_row_band(const ParameterSource& source, DType dtype, RowBand rows,
+                       const std::function<void(const RowBand& band, std::span<const float> values)>& work) {
+  for_each_band(source, dtype, rows, [&](const Band& band, std::span<const float> values) {
     work(RowBand{band.first_row, band.rows}, values);
   });
 }

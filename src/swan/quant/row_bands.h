@@ -63,6 +63,11 @@ struct RowBand {
 // finding in element order, naming the parameter, after all bands are done.
 void for_each_row_band(const ParameterSource& source, DType dtype,
                        const std::function<void(const RowBand& band, std::span<const float> values)>& work);
+// The same for rows [rows.first_row, rows.first_row + rows.rows) of the parameter only, so
+// a large tensor can be produced and written a slab of rows at a time; bands, element
+// indices in errors and the released ranges are the same as in a whole-parameter pass.
+void for_each_row_band(const ParameterSource& source, DType dtype, RowBand rows,
+                       const std::function<void(const RowBand& band, std::span<const float> values)>& work);
 
 // Rows in the parameter (all parts).
 std::size_t total_rows(const ParameterSource& source);
