@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <utility>
 
 #include "swan/core/error.h"
 
@@ -22,6 +23,19 @@ void orthonormalize(std::vector<double>& x, std::int64_t rows, std::int64_t cols
   if (info != 0) fail("[svd] QR of a {}x{} sketch failed (info {})", rows, cols, info);
 }
 
+// Whether a Cholesky factor's diagonal (cols x cols, column-major) is finite and stays within
+// `ratio` of its largest entry: the guard of the Cholesky QRs below.
+template <typename T>
+bool diagonal_within(const std::vector<T>& r, std::int64_t cols, T ratio) {
+  T largest = 0, smallest = INFINITY;
+  for (std::int64_t i = 0; i < cols; ++i) {
+    const T d = std::abs(r[static_cast<std::size_t>(i * cols + i)]);
+    largest = std::max(largest, d);
+    smallest = std::min(smallest, d);
+  }
+  return std::isfinite(largest) && smallest > ratio * largest;
+}
+
 // orthonormalize() by Cholesky QR (X = Q R with R from chol(X^T X), Q = X R^-1): two BLAS-3
 // calls instead of Householder's panel factorisation, ~5x faster for 896 x 256. It squares
 // X's condition number, so it is used only while R's diagonal stays within 1e-5 of its
@@ -31,16 +45,7 @@ void orthonormalize_fast(std::vector<double>& x, std::int64_t rows, std::int64_t
   const int ir = static_cast<int>(rows), ic = static_cast<int>(cols);
   std::vector<double> r(static_cast<std::size_t>(cols * cols), 0.0);
   cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, ic, ir, 1.0, x.data(), ir, 0.0, r.data(), ic);
-  bool usable = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'U', ic, r.data(), ic) == 0;
-  if (usable) {
-    double largest = 0, smallest = INFINITY;
-    for (std::int64_t i = 0; i < cols; ++i) {
-      const double d = std::abs(r[static_cast<std::size_t>(i * cols + i)]);
-      largest = std::max(largest, d);
-      smallest = std::min(smallest, d);
-    }
-    usable = std::isfinite(largest) && smallest > 1e-5 * largest;
-  }
+  const bool usable = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'U', ic, r.data(), ic) == 0 && diagonal_within(r, cols, 1e-5);
   if (!usable) return orthonormalize(x, rows, cols);
   cblas_dtrsm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, ir, ic, 1.0, r.data(), ic, x.data(),
               ir);
@@ -62,16 +67,7 @@ void condition_basis(std::vector<float>& x, std::int64_t rows, std::int64_t cols
   const int ir = static_cast<int>(rows), ic = static_cast<int>(cols);
   std::vector<float> r(static_cast<std::size_t>(cols * cols), 0.0f);
   cblas_ssyrk(CblasColMajor, CblasUpper, CblasTrans, ic, ir, 1.0f, x.data(), ir, 0.0f, r.data(), ic);
-  bool usable = LAPACKE_spotrf_work(LAPACK_COL_MAJOR, 'U', ic, r.data(), ic) == 0;
-  if (usable) {
-    float largest = 0, smallest = INFINITY;
-    for (std::int64_t i = 0; i < cols; ++i) {
-      const float d = std::abs(r[static_cast<std::size_t>(i * cols + i)]);
-      largest = std::max(largest, d);
-      smallest = std::min(smallest, d);
-    }
-    usable = std::isfinite(largest) && smallest > 1e-2f * largest;
-  }
+  const bool usable = LAPACKE_spotrf_work(LAPACK_COL_MAJOR, 'U', ic, r.data(), ic) == 0 && diagonal_within(r, cols, 1e-2f);
   if (!usable) return orthonormalize_small(x, rows, cols);
   cblas_strsm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, ir, ic, 1.0f, r.data(), ic, x.data(),
               ir);
@@ -94,10 +90,10 @@ std::vector<double> gram_eigenvalues(std::vector<double>& gram, std::int64_t q) 
 // float32 Cholesky QR's accuracy: the eigenvalues of P relative to Q^T Q (P x = lambda
 // Q^T Q x, which for an exactly orthonormal Q is P's own), so Q's loss of orthogonality
 // leaves the values instead of needing a float64 QR first.
-std::vector<double> eigenvalues_relative_to_basis(const std::vector<float>& projected, const std::vector<float>& basis,
+std::vector<double> eigenvalues_relative_to_basis(std::vector<float> p, const std::vector<float>& basis,
                                                   std::int64_t rows, std::int64_t q) {
   const int ir = static_cast<int>(rows), iq = static_cast<int>(q);
-  std::vector<float> overlap(static_cast<std::size_t>(q * q), 0.0f), p = projected;
+  std::vector<float> overlap(static_cast<std::size_t>(q * q), 0.0f);
   cblas_ssyrk(CblasColMajor, CblasUpper, CblasTrans, iq, ir, 1.0f, basis.data(), ir, 0.0f, overlap.data(), iq);
   // In float32 like the products P and Q^T Q come from (and like torch's float32 SVD).
   std::vector<float> eigenvalues(static_cast<std::size_t>(q));
@@ -171,7 +167,7 @@ std::vector<double> range_finder_on_matrix(const MatrixView& a, const RangeFinde
   // float32 SVD; the ratio SWAN takes needs nowhere near float32's precision).
   std::vector<float> gram32(static_cast<std::size_t>(q * q), 0.0f);
   cblas_ssyrk(CblasColMajor, CblasUpper, CblasTrans, iq, il, 1.0f, on_large.data(), il, 0.0f, gram32.data(), iq);
-  return eigenvalues_relative_to_basis(gram32, on_small, small, q);
+  return eigenvalues_relative_to_basis(std::move(gram32), on_small, small, q);
 }
 
 std::vector<double> range_finder_on_gram(const MatrixView& a, const RangeFinderOptions& options, Random& rng) {
@@ -218,7 +214,7 @@ std::vector<double> range_finder_on_gram(const MatrixView& a, const RangeFinderO
       float& upper = projected[static_cast<std::size_t>(c * q + r)];
       upper = 0.5f * (upper + projected[static_cast<std::size_t>(r * q + c)]);
     }
-  return eigenvalues_relative_to_basis(projected, basis, small, q);
+  return eigenvalues_relative_to_basis(std::move(projected), basis, small, q);
 }
 
 std::vector<double> range_finder_on_spectrum(std::span<const double> squared_singular_values,
