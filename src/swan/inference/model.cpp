@@ -2,6 +2,8 @@
 // pre-norm residuals, final norm, output projection.
 #include "swan/inference/model.h"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "swan/core/error.h"
@@ -179,6 +181,29 @@ std::vector<float> Model::forward(std::span<const std::int32_t> tokens, LogitRow
 
 std::vector<float> Model::forward(std::span<const std::int32_t> tokens, KvCache* cache,
                                   std::vector<LayerRouting>* routing, LogitRows rows) const {
+  return run(tokens, cache, routing, rows, {});
+}
+
+std::vector<float> Model::forward_recording(std::span<const std::int32_t> tokens, ResidualStream& stream) const {
+  return run(tokens, nullptr, nullptr, {}, {&stream, nullptr, 0});
+}
+
+std::vector<float> Model::forward_from(std::span<const std::int32_t> tokens, std::size_t first_layer,
+                                       const ResidualStream& stream) const {
+  const std::size_t layers = weights_.layers.size();
+  const std::size_t expected = tokens.size() * static_cast<std::size_t>(config_.hidden_size);
+  if (first_layer > layers || stream.entering.size() != layers + 1 || stream.entering[first_layer].size() != expected)
+    fail("cannot resume a forward pass at layer {} of {}: the recorded residual stream holds {} states ({} values "
+         "at that layer, {} expected for {} tokens)",
+         first_layer, layers, stream.entering.size(),
+         first_layer < stream.entering.size() ? stream.entering[first_layer].size() : 0, expected, tokens.size());
+  // From layer 0 the embedding lookup runs too (it may be what changed).
+  if (first_layer == 0) return forward(tokens);
+  return run(tokens, nullptr, nullptr, {}, {nullptr, &stream, first_layer});
+}
+
+std::vector<float> Model::run(std::span<const std::int32_t> tokens, KvCache* cache,
+                              std::vector<LayerRouting>* routing, LogitRows rows, const ResidualPass& residual) const {
   const std::size_t n = tokens.size();
   PassShape shape;
   shape.tokens = n;
@@ -249,8 +274,18 @@ std::vector<float> Model::forward(std::span<const std::int32_t> tokens, KvCache*
 
   // One parallel region from the embeddings to the logits; only an MoE layer's expert block
   // runs outside it (its experts' products, on varying token subsets, have their own regions).
+  if (residual.record) residual.record->entering.assign(layers + 1, std::vector<float>(n * hidden));
+  // Inside the team: a copy of the residual stream as it enters layer i (layers: the output).
+  const auto record_entering = [&](std::size_t i) {
+    if (!residual.record) return;
+    float* to = residual.record->entering[i].data();
+#pragma omp for schedule(static)
+    for (std::size_t t = 0; t < n; ++t) std::copy_n(a.x.data() + t * hidden, hidden, to + t * hidden);
+  };
+  if (residual.resume) a.x = residual.resume->entering[residual.first_layer];
+
   std::vector<float> moe_output;
-  for (std::size_t next = 0;;) {
+  for (std::size_t next = residual.first_layer;;) {
     std::size_t stop = next;  // layers [next, stop) are dense; layer `stop` (if any) is MoE
     while (stop < layers && !weights_.layers[stop].moe) ++stop;
 #pragma omp parallel if (parallel)
@@ -266,12 +301,15 @@ std::vector<float> Model::forward(std::span<const std::int32_t> tokens, KvCache*
         // The last layer's output projection and MLP only for the rows whose logits are wanted.
         const bool last = i + 1 == layers;
         const std::size_t first = last ? logits_first : 0, count = last ? logits_count : n;
+        record_entering(i);
         attention_block_in_team(weights_.layers[i], shape, a, rope, keys[i], first, count);
         mlp_block_in_team(weights_.layers[i], shape, a, first, count);
       }
       if (stop < layers) {
+        record_entering(stop);
         attention_block_in_team(weights_.layers[stop], shape, a, rope, keys[stop], 0, n);
       } else {
+        record_entering(layers);
         const std::span<float> normed = rows_of(a.normed, hidden, logits_first, logits_count);
         rms_norm_in_team(rows_of(a.x, hidden, logits_first, logits_count), weights_.final_norm, shape.eps, normed);
         const LinearTarget output{&head, logits, {}};
@@ -290,13 +328,33 @@ std::vector<float> Model::forward(std::span<const std::int32_t> tokens, KvCache*
   return logits;
 }
 
-WeightMatrix Model::swap_weight(std::string_view tensor_name, WeightMatrix replacement) {
+namespace {
+// A dense layer's matrices (const or not), the ones a sensitivity probe may swap.
+template <typename Layer>
+auto layer_matrices(Layer& layer) {
+  return std::array{&layer.q, &layer.k, &layer.v, &layer.o, &layer.gate, &layer.up, &layer.down};
+}
+}  // namespace
+
+std::vector<WeightMatrix*> Model::swappable_matrices() {
   std::vector<WeightMatrix*> matrices{&weights_.embed_tokens};
   if (weights_.lm_head) matrices.push_back(&*weights_.lm_head);
   for (auto& layer : weights_.layers)
-    for (WeightMatrix* m : {&layer.q, &layer.k, &layer.v, &layer.o, &layer.gate, &layer.up, &layer.down})
-      matrices.push_back(m);
-  for (WeightMatrix* m : matrices) {
+    for (WeightMatrix* m : layer_matrices(layer)) matrices.push_back(m);
+  return matrices;
+}
+
+std::size_t Model::first_layer_reading(std::string_view tensor_name) const {
+  if (weights_.embed_tokens.name() == tensor_name) return 0;
+  if (weights_.lm_head && weights_.lm_head->name() == tensor_name) return weights_.layers.size();
+  for (std::size_t i = 0; i < weights_.layers.size(); ++i)
+    for (const WeightMatrix* m : layer_matrices(weights_.layers[i]))
+      if (m->name() == tensor_name) return i;
+  fail("the model has no weight matrix named '{}'", tensor_name);
+}
+
+WeightMatrix Model::swap_weight(std::string_view tensor_name, WeightMatrix replacement) {
+  for (WeightMatrix* m : swappable_matrices()) {
     if (m->name() != tensor_name) continue;
     if (m->rows() != replacement.rows() || m->cols() != replacement.cols())
       fail("cannot swap weight '{}': [{}, {}] for [{}, {}]", tensor_name, m->rows(), m->cols(), replacement.rows(),

@@ -25,6 +25,13 @@
 
 namespace swan::inference {
 
+// The residual stream of one full-sequence pass from position 0: entering[i] is the hidden
+// state [tokens x hidden] that enters layer i, entering[layers] the last layer's output
+// before the final norm. Memory: (layers + 1) x tokens x hidden floats.
+struct ResidualStream {
+  std::vector<std::vector<float>> entering;
+};
+
 class Model {
  public:
   // Opens a HF checkpoint (F32/F16/BF16 safetensors) or an mlx_lm directory (affine
@@ -45,6 +52,20 @@ class Model {
   // the full result.
   std::vector<float> forward(std::span<const std::int32_t> tokens, LogitRows rows) const;
 
+  // forward(tokens), also recording the residual stream entering each layer into `stream`.
+  std::vector<float> forward_recording(std::span<const std::int32_t> tokens, ResidualStream& stream) const;
+  // The logits forward(tokens) gives when nothing that layers before `first_layer` read has
+  // changed since `stream` was recorded over the same tokens: those layers are not run again,
+  // their output is taken from the stream (bit-identical to a full pass); from layer 0 the
+  // pass is a full one, embedding lookup included. Measuring one tensor's sensitivity pays
+  // only for the layers from its own on.
+  std::vector<float> forward_from(std::span<const std::int32_t> tokens, std::size_t first_layer,
+                                  const ResidualStream& stream) const;
+  // The first layer whose computation reads the weight named `tensor_name` (HF or mlx_lm
+  // name): 0 for the embedding (tied or not), the layer count for an untied lm_head, which
+  // only the logits read. Throws if there is no such matrix.
+  std::size_t first_layer_reading(std::string_view tensor_name) const;
+
   // For experiments on one tensor (measuring its sensitivity): swaps the matrix named
   // `tensor_name` (an HF or mlx_lm weight name) with `replacement`, which must have the same
   // shape, and returns the matrix it replaced, so the caller can put it back. The caller
@@ -64,6 +85,16 @@ class Model {
   Model() = default;
 
   static Model load_gguf(const std::filesystem::path& file);
+
+  // What a full-sequence pass records or resumes from (forward_recording / forward_from).
+  struct ResidualPass {
+    ResidualStream* record = nullptr;
+    const ResidualStream* resume = nullptr;
+    std::size_t first_layer = 0;
+  };
+  std::vector<float> run(std::span<const std::int32_t> tokens, KvCache* cache, std::vector<LayerRouting>* routing,
+                         LogitRows rows, const ResidualPass& residual) const;
+  std::vector<WeightMatrix*> swappable_matrices();
 
   std::unique_ptr<ModelDirectory> directory_;  // owns the mappings the weights point into
   std::unique_ptr<gguf::GgufFile> gguf_;       // or this, for a GGUF file

@@ -41,14 +41,28 @@ std::int32_t sample(std::span<const float> logits, double top_p, std::mt19937_64
   return probs[keep - 1].second;
 }
 
+// How each sequence is run: a full pass (recording its residual stream when `record` is
+// given), or a pass resumed at `first_layer` from `resume` — a probe only changes the layers
+// from its tensor's on, so the ones before it are taken from the recorded pass.
+struct TextPass {
+  std::vector<inference::ResidualStream>* record = nullptr;
+  const std::vector<inference::ResidualStream>* resume = nullptr;
+  std::size_t first_layer = 0;
+};
+
 // All positions' log-probabilities of every sequence, [sequences * length, vocab].
 std::vector<float> log_probs(const inference::Model& model, std::span<const std::int32_t> text, int length,
-                             std::uint64_t& forward_tokens) {
+                             std::uint64_t& forward_tokens, const TextPass& pass = {}) {
   const std::size_t vocab = model.vocab_size();
+  const auto sequence_length = static_cast<std::size_t>(length);
   std::vector<float> out(text.size() * vocab);
-  for (std::size_t start = 0; start < text.size(); start += static_cast<std::size_t>(length)) {
-    const auto tokens = text.subspan(start, static_cast<std::size_t>(length));
-    auto logits = model.forward(tokens);
+  if (pass.record) pass.record->resize(text.size() / sequence_length);
+  for (std::size_t start = 0; start < text.size(); start += sequence_length) {
+    const auto tokens = text.subspan(start, sequence_length);
+    const std::size_t sequence = start / sequence_length;
+    auto logits = pass.record   ? model.forward_recording(tokens, (*pass.record)[sequence])
+                  : pass.resume ? model.forward_from(tokens, pass.first_layer, pass.resume->at(sequence))
+                                : model.forward(tokens);
     forward_tokens += tokens.size();
     for (std::size_t t = 0; t < tokens.size(); ++t)
       eval::log_softmax(std::span<const float>(logits).subspan(t * vocab, vocab),
@@ -110,6 +124,7 @@ struct SensitivityMeter::State {
   SensitivityOptions options;
   std::vector<std::int32_t> text;
   std::vector<float> base;  // the float model's log-probabilities over `text`
+  std::vector<inference::ResidualStream> float_streams;  // its residual streams, one per sequence
   std::uint64_t setup_tokens = 0;
   double setup_cpu_seconds = 0.0;
 
@@ -121,6 +136,10 @@ struct SensitivityMeter::State {
     if (!found) fail("{}: no tensor '{}'", directory.path().string(), source_name(i));
     return *found;
   }
+  // A pass over the text with target i changed since `streams` were recorded.
+  TextPass resumed_for(std::size_t i, const std::vector<inference::ResidualStream>& streams) const {
+    return {nullptr, &streams, model.first_layer_reading(source_name(i))};
+  }
   // The probe format fitted to a target's shape, or nothing when the target cannot be quantized.
   std::optional<quant::AffineFormat> probe_for(const ModelTensor& t) const {
     const auto fitted = plan::fit_group_size(
@@ -129,8 +148,8 @@ struct SensitivityMeter::State {
     return quant::AffineFormat{fitted.bits, fitted.group_size};
   }
   // Mean KLD of the model as it stands from the float model, over the text.
-  double kld(std::uint64_t& forward_tokens) const {
-    const auto probed = log_probs(model, text, options.length, forward_tokens);
+  double kld(std::uint64_t& forward_tokens, const TextPass& pass = {}) const {
+    const auto probed = log_probs(model, text, options.length, forward_tokens, pass);
     const std::size_t vocab = model.vocab_size();
     eval::KldAccumulator acc;
     for (std::size_t p = 0; p < text.size(); ++p) {
@@ -151,7 +170,7 @@ SensitivityMeter::SensitivityMeter(const std::filesystem::path& model_dir, std::
       fail("measured sensitivity supports dense models only ('{}' stacks {} experts); use --sensitivity prior",
            target.name, target.sources.size());
   state_ = std::unique_ptr<State>(new State{inference::Model::load(model_dir), ModelDirectory(model_dir),
-                                            {targets.begin(), targets.end()}, options, {}, {}, 0, 0.0});
+                                            {targets.begin(), targets.end()}, options, {}, {}, {}, 0, 0.0});
   State& s = *state_;
   if (!s.model.config().bos_token_id)
     fail("{}: config.json has no bos_token_id; measured sensitivity starts the model's own text from BOS",
@@ -169,7 +188,7 @@ SensitivityMeter::SensitivityMeter(const std::filesystem::path& model_dir, std::
     }
     s.text.insert(s.text.end(), tokens.begin(), tokens.end());
   }
-  s.base = log_probs(s.model, s.text, options.length, s.setup_tokens);
+  s.base = log_probs(s.model, s.text, options.length, s.setup_tokens, {&s.float_streams});
   s.setup_cpu_seconds = process_cpu_seconds() - cpu_start;
 }
 
@@ -190,7 +209,7 @@ SensitivityReport SensitivityMeter::isolated(quant::ScaleMethod scales, const Se
       QuantizedCopy copy = quantize_copy(s.directory, tensor, *probe, scales);
       t.relative_error = copy.relative_error;
       inference::WeightMatrix original = s.model.swap_weight(s.source_name(i), std::move(copy.matrix));
-      t.kld = s.kld(report.forward_tokens);
+      t.kld = s.kld(report.forward_tokens, s.resumed_for(i, s.float_streams));
       s.model.swap_weight(s.source_name(i), std::move(original));
       t.sensitivity = t.relative_error > 0.0 ? t.kld / t.relative_error : 0.0;
       report.tensors.push_back(t);
@@ -228,7 +247,8 @@ SensitivityReport SensitivityMeter::in_context(const plan::QuantPlan& plan, cons
                                plan.scale_method());
     originals[i] = s.model.swap_weight(s.source_name(i), planned[i].matrix);
   }
-  report.plan_kld = s.kld(report.forward_tokens);
+  std::vector<inference::ResidualStream> plan_streams;
+  report.plan_kld = s.kld(report.forward_tokens, {slopes ? &plan_streams : nullptr});
   for (std::size_t i = 0; slopes && i < s.targets.size(); ++i) {
     const ModelTensor& tensor = s.tensor(i);
     TensorSensitivity t;
@@ -237,14 +257,14 @@ SensitivityReport SensitivityMeter::in_context(const plan::QuantPlan& plan, cons
       t.probe = planned[i].matrix.format();
       t.relative_error = planned[i].relative_error;
       s.model.swap_weight(s.source_name(i), *originals[i]);
-      t.kld = report.plan_kld - s.kld(report.forward_tokens);
+      t.kld = report.plan_kld - s.kld(report.forward_tokens, s.resumed_for(i, plan_streams));
       s.model.swap_weight(s.source_name(i), planned[i].matrix);
     } else if (const auto probe = s.probe_for(tensor)) {  // float in the plan: what the probe costs
       t.probe = *probe;
       QuantizedCopy copy = quantize_copy(s.directory, tensor, *probe, plan.scale_method());
       t.relative_error = copy.relative_error;
       inference::WeightMatrix original = s.model.swap_weight(s.source_name(i), std::move(copy.matrix));
-      t.kld = s.kld(report.forward_tokens) - report.plan_kld;
+      t.kld = s.kld(report.forward_tokens, s.resumed_for(i, plan_streams)) - report.plan_kld;
       s.model.swap_weight(s.source_name(i), std::move(original));
     } else {
       if (progress) progress(i + 1, s.targets.size());

@@ -22,7 +22,12 @@
 //     bits), the first where they do not and the second round's noise costs more than it
 //     corrects (stories260k at 4 bits).
 // Cost: (targets + 1) forward passes over sequences x length tokens, plus generation; the
-// in-context round as many again. Dense models only (MoE: use the role priors).
+// in-context round as many again. A probe's pass starts at its tensor's layer: the residual
+// stream entering every layer is recorded once (the float model's for the isolated round, the
+// plan's for the in-context one; each (layers + 1) x sequences x length x hidden floats), so a
+// tensor in layer l pays for layers l.. only and an untied lm_head for the logits alone —
+// about half the layers' work on average, the same numbers bit for bit. Dense models only
+// (MoE: use the role priors).
 #pragma once
 
 #include <cstdint>
