@@ -4,9 +4,12 @@
 // and measuring leaves the model as it found it.
 #include "swan/sensitivity/measured_sensitivity.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "support/fixtures.h"
+#include "swan/io/model_directory.h"
+#include "swan/quant/affine.h"
 
 namespace swan::sensitivity {
 namespace {
@@ -47,6 +50,59 @@ TEST(SensitivityMeter, InContextReducesToTheIsolatedProbeAndToPlanDifferences) {
   EXPECT_NE(entry(in_context, up.name).kld, entry(isolated, up.name).kld);  // the context matters
 
   // Every weight is back in place: measuring again gives the same numbers.
+  const auto again = meter.isolated(quant::ScaleMethod::minmax);
+  for (const auto& t : isolated.tensors) EXPECT_DOUBLE_EQ(entry(again, t.name).kld, t.kld) << t.name;
+}
+
+// MoE: a target that stacks a layer's experts is probed with all of them quantized, its
+// relative error taken over all of them; the router is probed like any matrix; the same
+// identities as above hold, and the model is left as it was.
+TEST(SensitivityMeter, StackedExpertsAreProbedTogether) {
+  const auto model = test::shared_path("models/moe-tiny-qwen3");
+  const ModelDirectory directory(model);
+  // As the MLX layout plans them: one target for layer 0's eight up_proj experts.
+  plan::PlanTarget experts{"model.layers.0.mlp.switch_mlp.up_proj.weight", {8, 128, 64}, {}};
+  for (int e = 0; e < 8; ++e) experts.sources.push_back(fmt::format("model.layers.0.mlp.experts.{}.up_proj.weight", e));
+  const plan::PlanTarget router{"model.layers.0.mlp.gate.weight", {8, 64}, {}};
+  ASSERT_EQ(experts.sources.size(), 8u);
+  SensitivityOptions options;
+  options.sequences = 2;
+  options.length = 24;
+  // Expert 0 alone, as if it were a plain matrix: all eight together must cost something else.
+  const plan::PlanTarget expert0{experts.sources.front(), {128, 64}, {}};
+  SensitivityMeter meter(model, std::vector<plan::PlanTarget>{experts, router, expert0}, options);
+  const auto isolated = meter.isolated(quant::ScaleMethod::minmax);
+  ASSERT_EQ(isolated.tensors.size(), 3u);
+  EXPECT_GT(entry(isolated, experts.name).kld, 0.0);
+  EXPECT_GT(entry(isolated, router.name).kld, 0.0);
+  EXPECT_GT(entry(isolated, expert0.name).kld, 0.0);
+  EXPECT_NE(entry(isolated, expert0.name).kld, entry(isolated, experts.name).kld);
+
+  // The stacked target's relative error: every expert quantized at the probe, errors pooled.
+  double squared_error = 0.0, squared_norm = 0.0;
+  const quant::AffineFormat probe = entry(isolated, experts.name).probe;
+  for (const std::string& name : experts.sources) {
+    const ModelTensor& t = *directory.find(name);
+    const std::size_t rows = t.info->shape[0], cols = t.info->shape[1];
+    const auto w = directory.read_float(t);
+    std::vector<std::uint32_t> packed(rows * quant::packed_words_per_row(cols, probe.bits));
+    std::vector<float> scales(rows * quant::groups_per_row(cols, probe.group_size)), biases(scales.size()),
+        back(w.size());
+    quant::quantize_affine(w, rows, cols, probe, t.info->dtype, packed, scales, biases);
+    quant::dequantize_affine(packed, scales, biases, rows, cols, probe, back);
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      squared_error += (static_cast<double>(w[i]) - back[i]) * (static_cast<double>(w[i]) - back[i]);
+      squared_norm += static_cast<double>(w[i]) * w[i];
+    }
+  }
+  EXPECT_NEAR(entry(isolated, experts.name).relative_error, squared_error / squared_norm,
+              1e-12 * squared_error / squared_norm);
+
+  plan::QuantPlan only_experts("manual", plan::QuantDecision::keep_float());
+  only_experts.set(experts, plan::QuantDecision::quantized(probe.bits, probe.group_size), "test");
+  const auto in_context = meter.in_context(only_experts);
+  EXPECT_DOUBLE_EQ(in_context.plan_kld, entry(isolated, experts.name).kld);
+  EXPECT_DOUBLE_EQ(entry(in_context, experts.name).kld, entry(isolated, experts.name).kld);
   const auto again = meter.isolated(quant::ScaleMethod::minmax);
   for (const auto& t : isolated.tensors) EXPECT_DOUBLE_EQ(entry(again, t.name).kld, t.kld) << t.name;
 }

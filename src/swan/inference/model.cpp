@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <optional>
 
 #include "swan/core/error.h"
 #include "swan/gguf/model_config.h"
@@ -329,40 +330,51 @@ std::vector<float> Model::run(std::span<const std::int32_t> tokens, KvCache* cac
 }
 
 namespace {
-// A dense layer's matrices (const or not), the ones a sensitivity probe may swap.
-template <typename Layer>
-auto layer_matrices(Layer& layer) {
-  return std::array{&layer.q, &layer.k, &layer.v, &layer.o, &layer.gate, &layer.up, &layer.down};
+// Every matrix a probe may swap (const or not), with the first layer whose computation reads
+// it (the layer count: only the logits).
+template <typename Weights, typename Visit>
+void visit_matrices(Weights& weights, Visit&& visit) {
+  const std::size_t layers = weights.layers.size();
+  visit(weights.embed_tokens, std::size_t{0});
+  if (weights.lm_head) visit(*weights.lm_head, layers);
+  for (std::size_t i = 0; i < layers; ++i) {
+    auto& layer = weights.layers[i];
+    for (auto* m : std::array{&layer.q, &layer.k, &layer.v, &layer.o, &layer.gate, &layer.up, &layer.down})
+      visit(*m, i);
+    if (!layer.moe) continue;
+    auto& moe = *layer.moe;
+    visit(moe.router, i);
+    for (auto& expert : moe.experts)
+      for (auto* m : std::array{&expert.gate, &expert.up, &expert.down}) visit(*m, i);
+    if (moe.shared_expert) {
+      for (auto* m : std::array{&moe.shared_expert->gate, &moe.shared_expert->up, &moe.shared_expert->down})
+        visit(*m, i);
+      visit(moe.shared_expert_gate, i);
+    }
+  }
 }
 }  // namespace
 
-std::vector<WeightMatrix*> Model::swappable_matrices() {
-  std::vector<WeightMatrix*> matrices{&weights_.embed_tokens};
-  if (weights_.lm_head) matrices.push_back(&*weights_.lm_head);
-  for (auto& layer : weights_.layers)
-    for (WeightMatrix* m : layer_matrices(layer)) matrices.push_back(m);
-  return matrices;
-}
-
 std::size_t Model::first_layer_reading(std::string_view tensor_name) const {
-  if (weights_.embed_tokens.name() == tensor_name) return 0;
-  if (weights_.lm_head && weights_.lm_head->name() == tensor_name) return weights_.layers.size();
-  for (std::size_t i = 0; i < weights_.layers.size(); ++i)
-    for (const WeightMatrix* m : layer_matrices(weights_.layers[i]))
-      if (m->name() == tensor_name) return i;
-  fail("the model has no weight matrix named '{}'", tensor_name);
+  std::optional<std::size_t> first;
+  visit_matrices(weights_, [&](const WeightMatrix& m, std::size_t layer) {
+    if (!first && m.name() == tensor_name) first = layer;
+  });
+  if (!first) fail("the model has no weight matrix named '{}'", tensor_name);
+  return *first;
 }
 
 WeightMatrix Model::swap_weight(std::string_view tensor_name, WeightMatrix replacement) {
-  for (WeightMatrix* m : swappable_matrices()) {
-    if (m->name() != tensor_name) continue;
-    if (m->rows() != replacement.rows() || m->cols() != replacement.cols())
-      fail("cannot swap weight '{}': [{}, {}] for [{}, {}]", tensor_name, m->rows(), m->cols(), replacement.rows(),
-           replacement.cols());
-    std::swap(*m, replacement);
-    return replacement;
-  }
-  fail("the model has no weight matrix named '{}'", tensor_name);
+  WeightMatrix* found = nullptr;
+  visit_matrices(weights_, [&](WeightMatrix& m, std::size_t) {
+    if (!found && m.name() == tensor_name) found = &m;
+  });
+  if (!found) fail("the model has no weight matrix named '{}'", tensor_name);
+  if (found->rows() != replacement.rows() || found->cols() != replacement.cols())
+    fail("cannot swap weight '{}': [{}, {}] for [{}, {}]", tensor_name, found->rows(), found->cols(),
+         replacement.rows(), replacement.cols());
+  std::swap(*found, replacement);
+  return replacement;
 }
 
 }  // namespace swan::inference

@@ -62,15 +62,15 @@ class Model {
   std::vector<float> forward_from(std::span<const std::int32_t> tokens, std::size_t first_layer,
                                   const ResidualStream& stream) const;
   // The first layer whose computation reads the weight named `tensor_name` (HF or mlx_lm
-  // name): 0 for the embedding (tied or not), the layer count for an untied lm_head, which
-  // only the logits read. Throws if there is no such matrix.
+  // name; MoE routers and experts too): 0 for the embedding (tied or not), the layer count
+  // for an untied lm_head, which only the logits read. Throws if there is no such matrix.
   std::size_t first_layer_reading(std::string_view tensor_name) const;
 
   // For experiments on one tensor (measuring its sensitivity): swaps the matrix named
-  // `tensor_name` (an HF or mlx_lm weight name) with `replacement`, which must have the same
-  // shape, and returns the matrix it replaced, so the caller can put it back. The caller
-  // keeps the replacement's storage alive while it is in use. Throws if there is no such
-  // matrix or the shape differs.
+  // `tensor_name` (an HF or mlx_lm weight name; an MoE router or one expert's projection
+  // too) with `replacement`, which must have the same shape, and returns the matrix it
+  // replaced, so the caller can put it back. The caller keeps the replacement's storage alive
+  // while it is in use. Throws if there is no such matrix or the shape differs.
   WeightMatrix swap_weight(std::string_view tensor_name, WeightMatrix replacement);
   const std::filesystem::path& directory() const { return directory_->path(); }
   // The same for tokens continuing the sequence in `cache` (at positions cache->position() ...;
@@ -94,7 +94,6 @@ class Model {
   };
   std::vector<float> run(std::span<const std::int32_t> tokens, KvCache* cache, std::vector<LayerRouting>* routing,
                          LogitRows rows, const ResidualPass& residual) const;
-  std::vector<WeightMatrix*> swappable_matrices();
 
   std::unique_ptr<ModelDirectory> directory_;  // owns the mappings the weights point into
   std::unique_ptr<gguf::GgufFile> gguf_;       // or this, for a GGUF file

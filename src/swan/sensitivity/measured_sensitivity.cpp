@@ -71,16 +71,16 @@ std::vector<float> log_probs(const inference::Model& model, std::span<const std:
   return out;
 }
 
-// Owns a quantized copy of one tensor and the WeightMatrix view of it (the view points into
-// the vectors, whose buffers survive moves of this struct).
-struct QuantizedCopy {
+// A quantized copy of one source tensor and the WeightMatrix view of it (the view points
+// into the vectors, whose buffers survive moves of this struct).
+struct QuantizedPart {
   std::vector<std::uint32_t> packed;
   std::vector<float> scales, biases;
-  double relative_error = 0.0;
+  double squared_error = 0.0, squared_norm = 0.0;
   inference::WeightMatrix matrix;
 };
 
-QuantizedCopy quantize_copy(const ModelDirectory& directory, const ModelTensor& tensor, quant::AffineFormat format,
+QuantizedPart quantize_part(const ModelDirectory& directory, const ModelTensor& tensor, quant::AffineFormat format,
                             quant::ScaleMethod method) {
   const auto& info = *tensor.info;
   const auto rows = static_cast<std::size_t>(info.shape[0]);
@@ -88,7 +88,7 @@ QuantizedCopy quantize_copy(const ModelDirectory& directory, const ModelTensor& 
   const std::vector<float> w = directory.read_float(tensor);
   if (const auto bad = quant::first_non_finite(w))
     fail("tensor '{}' holds a NaN or infinite value at element {}; fix the checkpoint", info.name, *bad);
-  QuantizedCopy q;
+  QuantizedPart q;
   q.packed.resize(rows * quant::packed_words_per_row(cols, format.bits));
   q.scales.resize(rows * quant::groups_per_row(cols, format.group_size));
   q.biases.resize(q.scales.size());
@@ -96,18 +96,30 @@ QuantizedCopy quantize_copy(const ModelDirectory& directory, const ModelTensor& 
   quant::quantize_affine(w, rows, cols, format, info.dtype, q.packed, q.scales, q.biases, 0, method);
   std::vector<float> back(w.size());
   quant::dequantize_affine(q.packed, q.scales, q.biases, rows, cols, format, back);
-  double sse = 0.0, norm = 0.0;
   for (std::size_t i = 0; i < w.size(); ++i) {
     const double d = static_cast<double>(w[i]) - back[i];
-    sse += d * d;
-    norm += static_cast<double>(w[i]) * w[i];
+    q.squared_error += d * d;
+    q.squared_norm += static_cast<double>(w[i]) * w[i];
   }
-  q.relative_error = norm > 0.0 ? sse / norm : 0.0;
   q.matrix = inference::WeightMatrix::affine(info.name, std::as_bytes(std::span(q.packed)), DType::F32,
                                              std::as_bytes(std::span(q.scales)), std::as_bytes(std::span(q.biases)),
                                              rows, cols, format);
   return q;
 }
+
+// A target quantized at one format: one part for a plain matrix, one per expert for an MoE
+// projection whose experts are planned together (they share one decision).
+struct QuantizedTarget {
+  std::vector<QuantizedPart> parts;
+  quant::AffineFormat format;
+  double relative_error = 0.0;  // of all parts together: sum of squared errors / sum of squared weights
+
+  std::vector<inference::WeightMatrix> matrices() const {
+    std::vector<inference::WeightMatrix> out;
+    for (const auto& part : parts) out.push_back(part.matrix);
+    return out;
+  }
+};
 
 }  // namespace
 
@@ -128,17 +140,42 @@ struct SensitivityMeter::State {
   std::uint64_t setup_tokens = 0;
   double setup_cpu_seconds = 0.0;
 
-  const std::string& source_name(std::size_t i) const {
-    return targets[i].sources.empty() ? targets[i].name : targets[i].sources.front();
+  // The tensors of target i in the checkpoint (several for stacked experts).
+  std::vector<std::string> source_names(std::size_t i) const {
+    return targets[i].sources.empty() ? std::vector<std::string>{targets[i].name} : targets[i].sources;
   }
-  const ModelTensor& tensor(std::size_t i) const {
-    const ModelTensor* found = directory.find(source_name(i));
-    if (!found) fail("{}: no tensor '{}'", directory.path().string(), source_name(i));
+  const ModelTensor& find_tensor(const std::string& name) const {
+    const ModelTensor* found = directory.find(name);
+    if (!found) fail("{}: no tensor '{}'", directory.path().string(), name);
     return *found;
+  }
+  // Target i's first source (all of a target's sources share shape and dtype).
+  const ModelTensor& tensor(std::size_t i) const { return find_tensor(source_names(i).front()); }
+  QuantizedTarget quantize(std::size_t i, quant::AffineFormat format, quant::ScaleMethod method) const {
+    QuantizedTarget q;
+    q.format = format;
+    double squared_error = 0.0, squared_norm = 0.0;
+    for (const std::string& name : source_names(i)) {
+      q.parts.push_back(quantize_part(directory, find_tensor(name), format, method));
+      squared_error += q.parts.back().squared_error;
+      squared_norm += q.parts.back().squared_norm;
+    }
+    q.relative_error = squared_norm > 0.0 ? squared_error / squared_norm : 0.0;
+    return q;
+  }
+  // Puts `replacements` (one per source) in place of target i's matrices; returns the ones
+  // they replaced, to be swapped back the same way.
+  std::vector<inference::WeightMatrix> swap(std::size_t i, std::vector<inference::WeightMatrix> replacements) {
+    const auto names = source_names(i);
+    SWAN_CHECK(replacements.size() == names.size(), "target '{}': {} matrices for {} sources", targets[i].name,
+               replacements.size(), names.size());
+    for (std::size_t k = 0; k < names.size(); ++k)
+      replacements[k] = model.swap_weight(names[k], std::move(replacements[k]));
+    return replacements;
   }
   // A pass over the text with target i changed since `streams` were recorded.
   TextPass resumed_for(std::size_t i, const std::vector<inference::ResidualStream>& streams) const {
-    return {nullptr, &streams, model.first_layer_reading(source_name(i))};
+    return {nullptr, &streams, model.first_layer_reading(source_names(i).front())};
   }
   // The probe format fitted to a target's shape, or nothing when the target cannot be quantized.
   std::optional<quant::AffineFormat> probe_for(const ModelTensor& t) const {
@@ -165,10 +202,6 @@ SensitivityMeter::SensitivityMeter(const std::filesystem::path& model_dir, std::
                                    const SensitivityOptions& options) {
   SWAN_CHECK(options.sequences > 0 && options.length > 1, "sensitivity text needs sequences > 0 and length > 1");
   const double cpu_start = process_cpu_seconds();
-  for (const auto& target : targets)
-    if (target.sources.size() > 1)
-      fail("measured sensitivity supports dense models only ('{}' stacks {} experts); use --sensitivity prior",
-           target.name, target.sources.size());
   state_ = std::unique_ptr<State>(new State{inference::Model::load(model_dir), ModelDirectory(model_dir),
                                             {targets.begin(), targets.end()}, options, {}, {}, {}, 0, 0.0});
   State& s = *state_;
@@ -206,11 +239,11 @@ SensitivityReport SensitivityMeter::isolated(quant::ScaleMethod scales, const Se
       TensorSensitivity t;
       t.name = s.targets[i].name;
       t.probe = *probe;
-      QuantizedCopy copy = quantize_copy(s.directory, tensor, *probe, scales);
+      const QuantizedTarget copy = s.quantize(i, *probe, scales);
       t.relative_error = copy.relative_error;
-      inference::WeightMatrix original = s.model.swap_weight(s.source_name(i), std::move(copy.matrix));
+      auto originals = s.swap(i, copy.matrices());
       t.kld = s.kld(report.forward_tokens, s.resumed_for(i, s.float_streams));
-      s.model.swap_weight(s.source_name(i), std::move(original));
+      s.swap(i, std::move(originals));
       t.sensitivity = t.relative_error > 0.0 ? t.kld / t.relative_error : 0.0;
       report.tensors.push_back(t);
     }
@@ -236,16 +269,15 @@ SensitivityReport SensitivityMeter::in_context(const plan::QuantPlan& plan, cons
   SensitivityReport report;
   report.text = s.text;
   // Put the whole plan in place; keep the float originals to restore.
-  std::vector<QuantizedCopy> planned(s.targets.size());
-  std::vector<std::optional<inference::WeightMatrix>> originals(s.targets.size());
+  std::vector<QuantizedTarget> planned(s.targets.size());
+  std::vector<std::optional<std::vector<inference::WeightMatrix>>> originals(s.targets.size());
   for (std::size_t i = 0; i < s.targets.size(); ++i) {
     const plan::TensorPlan* decided = plan.find(s.targets[i].name);
     if (!decided || !decided->decision.is_quantized()) continue;
     const ModelTensor& tensor = s.tensor(i);
     if (tensor.info->shape.size() != 2) continue;
-    planned[i] = quantize_copy(s.directory, tensor, {decided->decision.bits, decided->decision.group_size},
-                               plan.scale_method());
-    originals[i] = s.model.swap_weight(s.source_name(i), planned[i].matrix);
+    planned[i] = s.quantize(i, {decided->decision.bits, decided->decision.group_size}, plan.scale_method());
+    originals[i] = s.swap(i, planned[i].matrices());
   }
   std::vector<inference::ResidualStream> plan_streams;
   report.plan_kld = s.kld(report.forward_tokens, {slopes ? &plan_streams : nullptr});
@@ -254,18 +286,18 @@ SensitivityReport SensitivityMeter::in_context(const plan::QuantPlan& plan, cons
     TensorSensitivity t;
     t.name = s.targets[i].name;
     if (originals[i]) {  // quantized by the plan: what restoring it to float gives back
-      t.probe = planned[i].matrix.format();
+      t.probe = planned[i].format;
       t.relative_error = planned[i].relative_error;
-      s.model.swap_weight(s.source_name(i), *originals[i]);
+      s.swap(i, *originals[i]);
       t.kld = report.plan_kld - s.kld(report.forward_tokens, s.resumed_for(i, plan_streams));
-      s.model.swap_weight(s.source_name(i), planned[i].matrix);
+      s.swap(i, planned[i].matrices());
     } else if (const auto probe = s.probe_for(tensor)) {  // float in the plan: what the probe costs
       t.probe = *probe;
-      QuantizedCopy copy = quantize_copy(s.directory, tensor, *probe, plan.scale_method());
+      const QuantizedTarget copy = s.quantize(i, *probe, plan.scale_method());
       t.relative_error = copy.relative_error;
-      inference::WeightMatrix original = s.model.swap_weight(s.source_name(i), std::move(copy.matrix));
+      auto restored = s.swap(i, copy.matrices());
       t.kld = s.kld(report.forward_tokens, s.resumed_for(i, plan_streams)) - report.plan_kld;
-      s.model.swap_weight(s.source_name(i), std::move(original));
+      s.swap(i, std::move(restored));
     } else {
       if (progress) progress(i + 1, s.targets.size());
       continue;
@@ -275,7 +307,7 @@ SensitivityReport SensitivityMeter::in_context(const plan::QuantPlan& plan, cons
     if (progress) progress(i + 1, s.targets.size());
   }
   for (std::size_t i = 0; i < s.targets.size(); ++i)
-    if (originals[i]) s.model.swap_weight(s.source_name(i), std::move(*originals[i]));
+    if (originals[i]) s.swap(i, std::move(*originals[i]));
   report.cpu_seconds = process_cpu_seconds() - cpu_start;
   return report;
 }

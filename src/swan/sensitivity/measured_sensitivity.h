@@ -26,8 +26,10 @@
 // stream entering every layer is recorded once (the float model's for the isolated round, the
 // plan's for the in-context one; each (layers + 1) x sequences x length x hidden floats), so a
 // tensor in layer l pays for layers l.. only and an untied lm_head for the logits alone —
-// about half the layers' work on average, the same numbers bit for bit. Dense models only
-// (MoE: use the role priors).
+// about half the layers' work on average, the same numbers bit for bit. MoE models too: a
+// target that stacks experts (one decision for all of a layer's gate, up or down experts)
+// is probed with every expert quantized, its relative error taken over all of them; a router
+// is probed like any matrix (the planner still keeps it at >= 8 bits).
 #pragma once
 
 #include <cstdint>
@@ -78,8 +80,8 @@ using SensitivityProgress = std::function<void(std::size_t done, std::size_t tot
 // so that several rounds of measurement share one generation.
 class SensitivityMeter {
  public:
-  // `targets` are the planner's targets (one source tensor each). Throws swan::Error for MoE
-  // models or a model without a BOS token.
+  // `targets` are the planner's targets (one source tensor each, or one per expert). Throws
+  // swan::Error for a model without a BOS token.
   SensitivityMeter(const std::filesystem::path& model_dir, std::span<const plan::PlanTarget> targets,
                    const SensitivityOptions& options);
   ~SensitivityMeter();
