@@ -2,11 +2,13 @@
 // RoPE frequencies (incl. Llama 3.1's scaling, values computed by hand from transformers'
 // formula), the rotate_half rotation, causal attention, RMSNorm and the banded linear layer
 // over float, bf16 and quantized weights.
+#include <cblas.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <cstring>
 #include <random>
 
@@ -243,6 +245,23 @@ TEST(ClampOrdered, EqualsStdClampAcrossSignsZerosInfinitiesAndSubnormals) {
   const double dinf = std::numeric_limits<double>::infinity();
   for (double x : {-dinf, -709.0, -708.0, -707.5, -1e-310, -0.0, 0.0, 1e-310, 2.0, 709.0, 710.0, dinf})
     EXPECT_EQ(clamp_ordered(x, -708.0, 709.0), std::clamp(x, -708.0, 709.0)) << x;
+}
+
+// Guards held at the same time count as one: OpenBLAS stays single-threaded until the last
+// ends, whichever order they end in, and then gets back what it had before the first.
+TEST(SingleThreadedBlas, OverlappingGuardsRestoreOnlyWhenTheLastEnds) {
+  const int before = openblas_get_num_threads();
+  openblas_set_num_threads(2);
+  {
+    auto first = std::make_unique<SingleThreadedBlas>();
+    EXPECT_EQ(openblas_get_num_threads(), 1);
+    auto second = std::make_unique<SingleThreadedBlas>();
+    first.reset();  // the first to start ends first, as a concurrent pass may
+    EXPECT_EQ(openblas_get_num_threads(), 1);
+    second.reset();
+  }
+  EXPECT_EQ(openblas_get_num_threads(), 2);
+  openblas_set_num_threads(before);
 }
 
 }  // namespace

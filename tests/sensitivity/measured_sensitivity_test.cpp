@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include "support/fixtures.h"
 #include "swan/io/model_directory.h"
@@ -105,6 +106,34 @@ TEST(SensitivityMeter, StackedExpertsAreProbedTogether) {
   EXPECT_DOUBLE_EQ(entry(in_context, experts.name).kld, entry(isolated, experts.name).kld);
   const auto again = meter.isolated(quant::ScaleMethod::minmax);
   for (const auto& t : isolated.tensors) EXPECT_DOUBLE_EQ(entry(again, t.name).kld, t.kld) << t.name;
+}
+
+// The numbers must not depend on --threads: sequences run concurrently, each pass on one
+// thread (two threads make the race the BLAS guard had likely to show).
+TEST(SensitivityMeter, SameNumbersForAnyThreadCount) {
+  const auto model = test::shared_path("models/stories260k");
+  const plan::PlanTarget q{"model.layers.2.self_attn.q_proj.weight", {64, 64}, {}};
+  const plan::PlanTarget down{"model.layers.4.mlp.down_proj.weight", {64, 172}, {}};
+  SensitivityOptions options;
+  options.sequences = 3;
+  options.length = 40;
+  const auto measure = [&](int threads) {
+    const int before = omp_get_max_threads();
+    omp_set_num_threads(threads);
+    SensitivityMeter meter(model, std::vector<plan::PlanTarget>{q, down}, options);
+    auto isolated = meter.isolated(quant::ScaleMethod::minmax);
+    plan::QuantPlan plan("manual", plan::QuantDecision::keep_float());
+    plan.set(q, plan::QuantDecision::quantized(3, 32), "test");
+    auto in_context = meter.in_context(plan);
+    omp_set_num_threads(before);
+    return std::pair{isolated, in_context};
+  };
+  const auto [one_isolated, one_in_context] = measure(1);
+  const auto [two_isolated, two_in_context] = measure(2);
+  EXPECT_EQ(one_isolated.text, two_isolated.text);
+  EXPECT_EQ(one_in_context.plan_kld, two_in_context.plan_kld);
+  for (const auto& t : one_isolated.tensors) EXPECT_EQ(entry(two_isolated, t.name).kld, t.kld) << t.name;
+  for (const auto& t : one_in_context.tensors) EXPECT_EQ(entry(two_in_context, t.name).kld, t.kld) << t.name;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <mutex>
 #include <vector>
 
 #include "swan/core/error.h"
@@ -135,12 +136,22 @@ void linear(const WeightMatrix& weight, std::span<const float> x, std::size_t to
   linear_in_team(std::span(&target, 1), x, tokens);
 }
 
-SingleThreadedBlas::SingleThreadedBlas() : previous_threads_(openblas_get_num_threads()) {
-  if (previous_threads_ != 1) openblas_set_num_threads(1);
+namespace {
+std::mutex blas_guard_mutex;
+int blas_guards = 0;          // guards alive
+int blas_threads_before = 1;  // OpenBLAS's setting when the first of them started
+}  // namespace
+
+SingleThreadedBlas::SingleThreadedBlas() {
+  const std::lock_guard lock(blas_guard_mutex);
+  if (blas_guards++ > 0) return;
+  blas_threads_before = openblas_get_num_threads();
+  if (blas_threads_before != 1) openblas_set_num_threads(1);
 }
 
 SingleThreadedBlas::~SingleThreadedBlas() {
-  if (previous_threads_ != 1) openblas_set_num_threads(previous_threads_);
+  const std::lock_guard lock(blas_guard_mutex);
+  if (--blas_guards == 0 && blas_threads_before != 1) openblas_set_num_threads(blas_threads_before);
 }
 
 }  // namespace swan::inference

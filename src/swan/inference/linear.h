@@ -56,18 +56,19 @@ void check_linear_target(const LinearTarget& target, std::size_t x_values, std::
 void linear(const WeightMatrix& weight, std::span<const float> x, std::size_t tokens, std::span<float> y,
             std::span<const float> bias = {});
 
-// While alive, OpenBLAS runs every call on the calling thread. swan parallelises with
-// OpenMP around single-threaded sgemm calls; OpenBLAS's own (pthreads) pool would otherwise
-// oversubscribe the cores or serialise concurrent calls. Restores the previous setting.
+// While any is alive, OpenBLAS runs every call on the calling thread. swan parallelises
+// with OpenMP around single-threaded sgemm calls; OpenBLAS's own (pthreads) pool would
+// otherwise oversubscribe the cores or serialise concurrent calls. Guards held at the same
+// time by several threads (concurrent forward passes) count as one: the first sets one
+// thread, the last restores the previous setting — not the first to finish, which would hand
+// the pool back under a pass still running (its sgemm calls then split across the pool and
+// round differently: measured sensitivity came out different at 1 and 2 threads).
 class SingleThreadedBlas {
  public:
   SingleThreadedBlas();
   ~SingleThreadedBlas();
   SingleThreadedBlas(const SingleThreadedBlas&) = delete;
   SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
-
- private:
-  int previous_threads_ = 1;
 };
 
 }  // namespace swan::inference

@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <exception>
 #include <numeric>
 #include <optional>
 #include <random>
+
+#include <omp.h>
 
 #include "swan/core/error.h"
 #include "swan/eval/kl_divergence.h"
@@ -50,24 +53,46 @@ struct TextPass {
   std::size_t first_layer = 0;
 };
 
+// Runs body(sequence) for every sequence, sequences concurrently with each forward pass on its
+// thread alone (nested regions get one thread). A pass's float rounding depends on how many
+// threads share it, so one thread per pass is what makes the sensitivities — and the plan —
+// the same for any --threads; the price is at most one thread per sequence.
+template <typename Body>
+void for_each_sequence(std::size_t sequences, const Body& body) {
+  const int teams = static_cast<int>(std::min<std::size_t>(sequences, static_cast<std::size_t>(omp_get_max_threads())));
+  std::exception_ptr error;
+  const auto count = static_cast<std::ptrdiff_t>(sequences);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(std::max(teams, 1))
+  for (std::ptrdiff_t i = 0; i < count; ++i) {
+    try {
+      body(static_cast<std::size_t>(i));
+    } catch (...) {
+#pragma omp critical(swan_sensitivity_error)
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
 // All positions' log-probabilities of every sequence, [sequences * length, vocab].
 std::vector<float> log_probs(const inference::Model& model, std::span<const std::int32_t> text, int length,
                              std::uint64_t& forward_tokens, const TextPass& pass = {}) {
   const std::size_t vocab = model.vocab_size();
   const auto sequence_length = static_cast<std::size_t>(length);
+  const std::size_t sequences = text.size() / sequence_length;
   std::vector<float> out(text.size() * vocab);
-  if (pass.record) pass.record->resize(text.size() / sequence_length);
-  for (std::size_t start = 0; start < text.size(); start += sequence_length) {
+  if (pass.record) pass.record->resize(sequences);
+  for_each_sequence(sequences, [&](std::size_t sequence) {
+    const std::size_t start = sequence * sequence_length;
     const auto tokens = text.subspan(start, sequence_length);
-    const std::size_t sequence = start / sequence_length;
     auto logits = pass.record   ? model.forward_recording(tokens, (*pass.record)[sequence])
                   : pass.resume ? model.forward_from(tokens, pass.first_layer, pass.resume->at(sequence))
                                 : model.forward(tokens);
-    forward_tokens += tokens.size();
     for (std::size_t t = 0; t < tokens.size(); ++t)
       eval::log_softmax(std::span<const float>(logits).subspan(t * vocab, vocab),
                         std::span<float>(out).subspan((start + t) * vocab, vocab));
-  }
+  });
+  forward_tokens += text.size();
   return out;
 }
 
@@ -211,13 +236,17 @@ SensitivityMeter::SensitivityMeter(const std::filesystem::path& model_dir, std::
   std::mt19937_64 rng(options.seed ^ 0x5357414e53454e53ull);  // "SWANSENS"
   const auto bos = static_cast<std::int32_t>(*s.model.config().bos_token_id);
   const std::size_t vocab = s.model.vocab_size();
+  // Sequences one after another (they share one random stream), each pass on one thread
+  // (for_each_sequence says why) — a one-token step is too small to share anyway.
   for (int seq = 0; seq < options.sequences; ++seq) {
+    // One token at a time over a KV cache: each step pays for its own token only.
+    inference::KvCache cache = s.model.make_cache();
     std::vector<std::int32_t> tokens{bos};
     while (static_cast<int>(tokens.size()) < options.length) {
-      const auto logits = s.model.forward(tokens);
-      s.setup_tokens += tokens.size();
-      tokens.push_back(sample(std::span<const float>(logits).subspan((tokens.size() - 1) * vocab, vocab),
-                              options.top_p, rng));
+      std::vector<float> logits;
+      for_each_sequence(1, [&](std::size_t) { logits = s.model.forward(std::span(&tokens.back(), 1), &cache, nullptr); });
+      s.setup_tokens += 1;
+      tokens.push_back(sample(std::span<const float>(logits).first(vocab), options.top_p, rng));
     }
     s.text.insert(s.text.end(), tokens.begin(), tokens.end());
   }
