@@ -53,15 +53,16 @@ struct TextPass {
   std::size_t first_layer = 0;
 };
 
-// Runs body(sequence) for every sequence, sequences concurrently with each forward pass on its
-// thread alone (nested regions get one thread). A pass's float rounding depends on how many
-// threads share it, so one thread per pass is what makes the sensitivities — and the plan —
-// the same for any --threads; the price is at most one thread per sequence.
+// Runs body(i) for i in [0, count), concurrently, each call on its thread alone (a forward
+// pass inside gets a team of one: nested regions are inactive). A pass's float rounding
+// depends on how many threads share it, so one thread per pass is what makes the
+// sensitivities — and the plan — the same for any --threads; the price is at most one thread
+// per sequence (4 by default) where a team of all cores shared each pass before.
 template <typename Body>
-void for_each_sequence(std::size_t sequences, const Body& body) {
-  const int teams = static_cast<int>(std::min<std::size_t>(sequences, static_cast<std::size_t>(omp_get_max_threads())));
+void each_on_one_thread(std::size_t calls, const Body& body) {
+  const int teams = static_cast<int>(std::min<std::size_t>(calls, static_cast<std::size_t>(omp_get_max_threads())));
   std::exception_ptr error;
-  const auto count = static_cast<std::ptrdiff_t>(sequences);
+  const auto count = static_cast<std::ptrdiff_t>(calls);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(std::max(teams, 1))
   for (std::ptrdiff_t i = 0; i < count; ++i) {
     try {
@@ -82,7 +83,7 @@ std::vector<float> log_probs(const inference::Model& model, std::span<const std:
   const std::size_t sequences = text.size() / sequence_length;
   std::vector<float> out(text.size() * vocab);
   if (pass.record) pass.record->resize(sequences);
-  for_each_sequence(sequences, [&](std::size_t sequence) {
+  each_on_one_thread(sequences, [&](std::size_t sequence) {
     const std::size_t start = sequence * sequence_length;
     const auto tokens = text.subspan(start, sequence_length);
     auto logits = pass.record   ? model.forward_recording(tokens, (*pass.record)[sequence])
@@ -236,15 +237,15 @@ SensitivityMeter::SensitivityMeter(const std::filesystem::path& model_dir, std::
   std::mt19937_64 rng(options.seed ^ 0x5357414e53454e53ull);  // "SWANSENS"
   const auto bos = static_cast<std::int32_t>(*s.model.config().bos_token_id);
   const std::size_t vocab = s.model.vocab_size();
-  // Sequences one after another (they share one random stream), each pass on one thread
-  // (for_each_sequence says why) — a one-token step is too small to share anyway.
+  // Sequences one after another (they share one random stream), each step on one thread
+  // (each_on_one_thread says why) — a one-token step is too small to share anyway.
   for (int seq = 0; seq < options.sequences; ++seq) {
     // One token at a time over a KV cache: each step pays for its own token only.
     inference::KvCache cache = s.model.make_cache();
     std::vector<std::int32_t> tokens{bos};
     while (static_cast<int>(tokens.size()) < options.length) {
       std::vector<float> logits;
-      for_each_sequence(1, [&](std::size_t) { logits = s.model.forward(std::span(&tokens.back(), 1), &cache, nullptr); });
+      each_on_one_thread(1, [&](std::size_t) { logits = s.model.forward(std::span(&tokens.back(), 1), &cache, nullptr); });
       s.setup_tokens += 1;
       tokens.push_back(sample(std::span<const float>(logits).first(vocab), options.top_p, rng));
     }
