@@ -273,8 +273,6 @@ std::vector<float> Model::run(std::span<const std::int32_t> tokens, KvCache* cac
       shape.attention.heads * n * context * shape.attention.head_dim;
   const bool parallel = layer_multiply_adds >= kTeamMinMultiplyAddsPerLayer;
 
-  // One parallel region from the embeddings to the logits; only an MoE layer's expert block
-  // runs outside it (its experts' products, on varying token subsets, have their own regions).
   if (residual.record) residual.record->entering.assign(layers + 1, std::vector<float>(n * hidden));
   // Inside the team: a copy of the residual stream as it enters layer i (layers: the output).
   const auto record_entering = [&](std::size_t i) {
@@ -285,6 +283,8 @@ std::vector<float> Model::run(std::span<const std::int32_t> tokens, KvCache* cac
   };
   if (residual.resume) a.x = residual.resume->entering[residual.first_layer];
 
+  // One parallel region from the embeddings to the logits; only an MoE layer's expert block
+  // runs outside it (its experts' products, on varying token subsets, have their own regions).
   std::vector<float> moe_output;
   for (std::size_t next = residual.first_layer;;) {
     std::size_t stop = next;  // layers [next, stop) are dense; layer `stop` (if any) is MoE
