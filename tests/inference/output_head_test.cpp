@@ -6,46 +6,19 @@
 #include <fstream>
 
 #include "support/fixtures.h"
+#include "support/untied_head.h"
 #include "swan/inference/model.h"
 #include "swan/core/error.h"
-#include "swan/io/safetensors_writer.h"
 #include "swan/mlx/layout.h"
 #include "swan/mlx/writer.h"
 #include "swan/plan/builders.h"
 
-#include <cstring>
 
 namespace swan::inference {
 namespace {
 
-// Copies stories260k (float32) into `out`, adding lm_head.weight = 2 * embed_tokens and
-// setting (or, for nullopt, removing) tie_word_embeddings.
 void write_with_head(const std::filesystem::path& out, std::optional<bool> tie) {
-  const ModelDirectory source(test::shared_path("models/stories260k"));
-  std::vector<TensorSpec> specs;
-  std::vector<std::vector<std::byte>> blobs;
-  for (const ModelTensor& t : source.tensors()) {
-    specs.push_back({t.name(), t.info->dtype, t.info->shape});
-    const auto bytes = source.file(t).data(*t.info);
-    blobs.emplace_back(bytes.begin(), bytes.end());
-    if (t.name() == "model.embed_tokens.weight") {
-      std::vector<float> doubled = source.read_float(t);
-      for (float& w : doubled) w *= 2.0f;
-      specs.push_back({"lm_head.weight", DType::F32, t.info->shape});
-      blobs.emplace_back(doubled.size() * 4);
-      std::memcpy(blobs.back().data(), doubled.data(), doubled.size() * 4);
-    }
-  }
-  SafetensorsWriter writer(out / "model.safetensors", specs, {{"format", "pt"}});
-  for (std::size_t i = 0; i < specs.size(); ++i) writer.write(specs[i].name, blobs[i]);
-  writer.finish();
-  auto config = source.config();
-  if (tie) {
-    config["tie_word_embeddings"] = *tie;
-  } else {
-    config.erase("tie_word_embeddings");
-  }
-  std::ofstream(out / "config.json") << config.dump();
+  test::write_stories260k_with_head(out, 2.0f, tie);
 }
 
 TEST(OutputHead, TiedUntiedAndUnstatedHeads) {

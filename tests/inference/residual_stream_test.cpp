@@ -4,13 +4,10 @@
 // equals forward() of the perturbed model bit for bit — dense and MoE, tied and untied heads.
 #include <gtest/gtest.h>
 
-#include <cstring>
-#include <fstream>
-
 #include "support/fixtures.h"
+#include "support/untied_head.h"
 #include "swan/core/error.h"
 #include "swan/inference/model.h"
-#include "swan/io/safetensors_writer.h"
 
 namespace swan::inference {
 namespace {
@@ -84,28 +81,8 @@ TEST(ResidualStream, ResumedPassEqualsFullPassTiedLlama) {
 
 TEST(ResidualStream, ResumedPassEqualsFullPassUntiedHead) {
   // stories260k with its own lm_head (= 0.5 x the embedding): the head is read only by the logits.
-  const ModelDirectory source(test::shared_path("models/stories260k"));
   test::ScratchDir dir;
-  std::vector<TensorSpec> specs;
-  std::vector<std::vector<std::byte>> blobs;
-  for (const ModelTensor& t : source.tensors()) {
-    specs.push_back({t.name(), t.info->dtype, t.info->shape});
-    const auto bytes = source.file(t).data(*t.info);
-    blobs.emplace_back(bytes.begin(), bytes.end());
-    if (t.name() == "model.embed_tokens.weight") {
-      std::vector<float> head = source.read_float(t);
-      for (float& w : head) w *= 0.5f;
-      specs.push_back({"lm_head.weight", DType::F32, t.info->shape});
-      blobs.emplace_back(head.size() * 4);
-      std::memcpy(blobs.back().data(), head.data(), head.size() * 4);
-    }
-  }
-  SafetensorsWriter writer(dir / "model.safetensors", specs, {{"format", "pt"}});
-  for (std::size_t i = 0; i < specs.size(); ++i) writer.write(specs[i].name, blobs[i]);
-  writer.finish();
-  auto config = source.config();
-  config["tie_word_embeddings"] = false;
-  std::ofstream(dir / "config.json") << config.dump();
+  test::write_stories260k_with_head(dir.path(), 0.5f, false);
 
   const Model model = Model::load(dir.path());
   EXPECT_EQ(model.first_layer_reading("lm_head.weight"), model.weights().layers.size());

@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "swan/core/error.h"
+#include "swan/core/parallel_for.h"
 #include "swan/eval/log_softmax.h"
 
 namespace swan::eval {
@@ -27,24 +28,11 @@ std::span<const float> row(std::span<const float> matrix, std::size_t index, std
 }
 
 // body(i) for i in [0, count) on OpenMP threads, each row `width` wide. Small work stays on one
-// thread (waking a team costs more than a few thousand exp() calls). An exception must not
-// escape an OpenMP region (it would terminate the process), so the first one is carried out
-// and rethrown here.
+// thread (waking a team costs more than a few thousand exp() calls).
 template <typename Body>
 void parallel_rows(std::size_t count, std::size_t width, const Body& body) {
-  std::exception_ptr error;
-  const auto n = static_cast<std::ptrdiff_t>(count);
   const bool parallel = count * width >= (std::size_t{1} << 16);
-#pragma omp parallel for schedule(static) if (parallel)
-  for (std::ptrdiff_t i = 0; i < n; ++i) {
-    try {
-      body(static_cast<std::size_t>(i));
-    } catch (...) {
-#pragma omp critical(swan_eval_row_error)
-      if (!error) error = std::current_exception();
-    }
-  }
-  if (error) std::rethrow_exception(error);
+  parallel_for(count, parallel ? omp_get_max_threads() : 1, body);
 }
 
 }  // namespace

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
-#include <exception>
 #include <numeric>
 #include <optional>
 #include <random>
@@ -11,6 +10,7 @@
 #include <omp.h>
 
 #include "swan/core/error.h"
+#include "swan/core/parallel_for.h"
 #include "swan/eval/kl_divergence.h"
 #include "swan/eval/log_softmax.h"
 #include "swan/inference/model.h"
@@ -53,26 +53,19 @@ struct TextPass {
   std::size_t first_layer = 0;
 };
 
-// Runs body(i) for i in [0, count), concurrently, each call on its thread alone (a forward
-// pass inside gets a team of one: nested regions are inactive). A pass's float rounding
-// depends on how many threads share it, so one thread per pass is what makes the
-// sensitivities — and the plan — the same for any --threads; the price is at most one thread
-// per sequence (4 by default) where a team of all cores shared each pass before.
+// Runs body(i) for i in [0, count), concurrently, each call on its thread alone: a forward
+// pass inside gets a team of one (set explicitly — a region of one thread is inactive, so a
+// region nested in it would still get the full team). A pass's float rounding depends on how
+// many threads share it, so one thread per pass is what makes the sensitivities — and the
+// plan — the same for any --threads; the price is at most one thread per sequence (4 by
+// default) where a team of all cores shared each pass before.
 template <typename Body>
 void each_on_one_thread(std::size_t calls, const Body& body) {
-  const int teams = static_cast<int>(std::min<std::size_t>(calls, static_cast<std::size_t>(omp_get_max_threads())));
-  std::exception_ptr error;
-  const auto count = static_cast<std::ptrdiff_t>(calls);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(std::max(teams, 1))
-  for (std::ptrdiff_t i = 0; i < count; ++i) {
-    try {
-      body(static_cast<std::size_t>(i));
-    } catch (...) {
-#pragma omp critical(swan_sensitivity_error)
-      if (!error) error = std::current_exception();
-    }
-  }
-  if (error) std::rethrow_exception(error);
+  const auto teams = std::min<std::size_t>(calls, static_cast<std::size_t>(omp_get_max_threads()));
+  parallel_for(calls, static_cast<int>(teams), [&](std::size_t i) {
+    omp_set_num_threads(1);  // this thread's regions only; the caller's setting is untouched
+    body(i);
+  });
 }
 
 // All positions' log-probabilities of every sequence, [sequences * length, vocab].
