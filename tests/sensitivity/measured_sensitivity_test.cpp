@@ -4,6 +4,8 @@
 // and measuring leaves the model as it found it.
 #include "swan/sensitivity/measured_sensitivity.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <omp.h>
@@ -108,32 +110,79 @@ TEST(SensitivityMeter, StackedExpertsAreProbedTogether) {
   for (const auto& t : isolated.tensors) EXPECT_DOUBLE_EQ(entry(again, t.name).kld, t.kld) << t.name;
 }
 
-// The numbers must not depend on --threads: sequences run concurrently, each pass on one
-// thread (two threads make the race the BLAS guard had likely to show).
+// Seven probed targets across the layers (the tied embedding among them, which resumes at
+// layer 0) and one no probe fits.
+std::vector<plan::PlanTarget> spread_targets() {
+  return {{"model.embed_tokens.weight", {512, 64}, {}},
+          {"model.layers.0.self_attn.k_proj.weight", {32, 64}, {}},
+          {"model.layers.1.mlp.up_proj.weight", {172, 64}, {}},
+          {"model.layers.2.self_attn.q_proj.weight", {64, 64}, {}},
+          {"model.layers.3.self_attn.o_proj.weight", {64, 64}, {}},
+          {"model.layers.4.mlp.gate_proj.weight", {172, 64}, {}},
+          {"model.layers.4.mlp.down_proj.weight", {64, 172}, {}},  // 172 wide: no probe
+          {"model.layers.4.self_attn.v_proj.weight", {32, 64}, {}}};
+}
+
+// The numbers must not depend on --threads: probes run concurrently in batches whose size
+// follows the thread count, each on its own view of the model, each pass on one thread (two
+// threads make the race the BLAS guard had likely to show).
 TEST(SensitivityMeter, SameNumbersForAnyThreadCount) {
   const auto model = test::shared_path("models/stories260k");
-  const plan::PlanTarget q{"model.layers.2.self_attn.q_proj.weight", {64, 64}, {}};
-  const plan::PlanTarget down{"model.layers.4.mlp.down_proj.weight", {64, 172}, {}};
+  const auto targets = spread_targets();
   SensitivityOptions options;
   options.sequences = 3;
   options.length = 40;
   const auto measure = [&](int threads) {
     const int before = omp_get_max_threads();
     omp_set_num_threads(threads);
-    SensitivityMeter meter(model, std::vector<plan::PlanTarget>{q, down}, options);
+    SensitivityMeter meter(model, targets, options);
     auto isolated = meter.isolated(quant::ScaleMethod::minmax);
     plan::QuantPlan plan("manual", plan::QuantDecision::keep_float());
-    plan.set(q, plan::QuantDecision::quantized(3, 32), "test");
+    plan.set(targets[3], plan::QuantDecision::quantized(3, 32), "test");
+    plan.set(targets[5], plan::QuantDecision::quantized(2, 64), "test");
     auto in_context = meter.in_context(plan);
     omp_set_num_threads(before);
     return std::pair{isolated, in_context};
   };
   const auto [one_isolated, one_in_context] = measure(1);
-  const auto [two_isolated, two_in_context] = measure(2);
-  EXPECT_EQ(one_isolated.text, two_isolated.text);
-  EXPECT_EQ(one_in_context.plan_kld, two_in_context.plan_kld);
-  for (const auto& t : one_isolated.tensors) EXPECT_EQ(entry(two_isolated, t.name).kld, t.kld) << t.name;
-  for (const auto& t : one_in_context.tensors) EXPECT_EQ(entry(two_in_context, t.name).kld, t.kld) << t.name;
+  ASSERT_EQ(one_isolated.tensors.size(), 7u);
+  ASSERT_EQ(one_in_context.tensors.size(), 7u);
+  for (int threads : {2, 3, 7}) {
+    const auto [isolated, in_context] = measure(threads);
+    EXPECT_EQ(one_isolated.text, isolated.text);
+    EXPECT_EQ(one_in_context.plan_kld, in_context.plan_kld) << threads;
+    ASSERT_EQ(isolated.tensors.size(), one_isolated.tensors.size());
+    for (const auto& t : one_isolated.tensors) EXPECT_EQ(entry(isolated, t.name).kld, t.kld) << t.name << threads;
+    for (const auto& t : one_in_context.tensors) EXPECT_EQ(entry(in_context, t.name).kld, t.kld) << t.name << threads;
+  }
+}
+
+// Probes measured together do not see each other: each target's KLD is the one it has when
+// it is the only target, and the report keeps the targets' order.
+TEST(SensitivityMeter, ProbesMeasuredTogetherEqualProbesMeasuredAlone) {
+  const auto model = test::shared_path("models/stories260k");
+  const auto targets = spread_targets();
+  SensitivityOptions options;
+  options.sequences = 2;
+  options.length = 32;
+  SensitivityMeter together(model, targets, options);
+  const auto all = together.isolated(quant::ScaleMethod::minmax);
+  ASSERT_EQ(all.tensors.size(), 7u);
+  std::size_t previous = 0;
+  for (const auto& t : all.tensors) {
+    const auto position = static_cast<std::size_t>(
+        std::find_if(targets.begin(), targets.end(), [&](const auto& target) { return target.name == t.name; }) -
+        targets.begin());
+    EXPECT_GE(position, previous) << t.name;
+    previous = position;
+  }
+  for (const std::size_t i : {0u, 4u, 7u}) {
+    SensitivityMeter alone(model, std::vector<plan::PlanTarget>{targets[i]}, options);
+    const auto one = alone.isolated(quant::ScaleMethod::minmax);
+    ASSERT_EQ(one.tensors.size(), 1u);
+    EXPECT_EQ(one.tensors[0].kld, entry(all, targets[i].name).kld) << targets[i].name;
+    EXPECT_EQ(one.tensors[0].relative_error, entry(all, targets[i].name).relative_error) << targets[i].name;
+  }
 }
 
 }  // namespace

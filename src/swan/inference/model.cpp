@@ -143,7 +143,7 @@ void check_layer_shapes(const DecoderLayerWeights& layer, const PassShape& shape
 
 Model Model::load_gguf(const std::filesystem::path& file) {
   Model model;
-  model.gguf_ = std::make_unique<gguf::GgufFile>(file);
+  model.gguf_ = std::make_shared<const gguf::GgufFile>(file);
   model.config_ = gguf::gguf_model_config(*model.gguf_);
   model.weights_ = locate_gguf_weights(*model.gguf_, model.config_);
   model.inverse_frequencies_ = rope_inverse_frequencies(static_cast<std::size_t>(model.config_.head_dim),
@@ -158,7 +158,7 @@ Model Model::load_gguf(const std::filesystem::path& file) {
 Model Model::load(const std::filesystem::path& directory) {
   if (std::filesystem::is_regular_file(directory)) return load_gguf(directory);
   Model model;
-  model.directory_ = std::make_unique<ModelDirectory>(directory);
+  model.directory_ = std::make_shared<const ModelDirectory>(directory);
   if (!model.directory_->has_config())
     fail("{}: no config.json; inference needs the model's config.json next to its weights", directory.string());
   const std::string label = (directory / "config.json").string();

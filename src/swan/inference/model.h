@@ -32,6 +32,9 @@ struct ResidualStream {
   std::vector<std::vector<float>> entering;
 };
 
+// Copies are cheap views: they share the mapped files and copy only the small float vectors
+// (norms, biases), so a copy can swap a weight (swap_weight) while the original — and every
+// other copy — runs forward passes on other threads unchanged.
 class Model {
  public:
   // Opens a HF checkpoint (F32/F16/BF16 safetensors) or an mlx_lm directory (affine
@@ -95,8 +98,9 @@ class Model {
   std::vector<float> run(std::span<const std::int32_t> tokens, KvCache* cache, std::vector<LayerRouting>* routing,
                          LogitRows rows, const ResidualPass& residual) const;
 
-  std::unique_ptr<ModelDirectory> directory_;  // owns the mappings the weights point into
-  std::unique_ptr<gguf::GgufFile> gguf_;       // or this, for a GGUF file
+  // Shared, so that a copy of the model is a view of the same mappings (see Model).
+  std::shared_ptr<const ModelDirectory> directory_;  // owns the mappings the weights point into
+  std::shared_ptr<const gguf::GgufFile> gguf_;       // or this, for a GGUF file
   model::ModelConfig config_;
   ModelWeights weights_;
   std::vector<float> inverse_frequencies_;

@@ -44,44 +44,37 @@ std::int32_t sample(std::span<const float> logits, double top_p, std::mt19937_64
   return probs[keep - 1].second;
 }
 
-// How each sequence is run: a full pass (recording its residual stream when `record` is
-// given), or a pass resumed at `first_layer` from `resume` — a probe only changes the layers
-// from its tensor's on, so the ones before it are taken from the recorded pass.
-struct TextPass {
-  std::vector<inference::ResidualStream>* record = nullptr;
-  const std::vector<inference::ResidualStream>* resume = nullptr;
-  std::size_t first_layer = 0;
-};
-
 // Runs body(i) for i in [0, count), concurrently, each call on its thread alone: a forward
 // pass inside gets a team of one (set explicitly — a region of one thread is inactive, so a
 // region nested in it would still get the full team). A pass's float rounding depends on how
 // many threads share it, so one thread per pass is what makes the sensitivities — and the
-// plan — the same for any --threads; the price is at most one thread per sequence (4 by
-// default) where a team of all cores shared each pass before.
+// plan — the same for any --threads; the cores are kept busy by running many passes at once
+// (the sequences of a pass over the text, the probes of a round: run_probes).
 template <typename Body>
-void each_on_one_thread(std::size_t calls, const Body& body) {
+void each_on_one_thread(std::size_t calls, const Body& body, Schedule schedule = Schedule::static_blocks) {
   const auto teams = std::min<std::size_t>(calls, static_cast<std::size_t>(omp_get_max_threads()));
-  parallel_for(calls, static_cast<int>(teams), [&](std::size_t i) {
-    omp_set_num_threads(1);  // this thread's regions only; the caller's setting is untouched
-    body(i);
-  });
+  parallel_for(
+      calls, static_cast<int>(teams),
+      [&](std::size_t i) {
+        omp_set_num_threads(1);  // this thread's regions only; the caller's setting is untouched
+        body(i);
+      },
+      schedule);
 }
 
-// All positions' log-probabilities of every sequence, [sequences * length, vocab].
+// All positions' log-probabilities of every sequence, [sequences * length, vocab]; with
+// `record`, each sequence's residual stream too (for passes resumed from it).
 std::vector<float> log_probs(const inference::Model& model, std::span<const std::int32_t> text, int length,
-                             std::uint64_t& forward_tokens, const TextPass& pass = {}) {
+                             std::uint64_t& forward_tokens, std::vector<inference::ResidualStream>* record = nullptr) {
   const std::size_t vocab = model.vocab_size();
   const auto sequence_length = static_cast<std::size_t>(length);
   const std::size_t sequences = text.size() / sequence_length;
   std::vector<float> out(text.size() * vocab);
-  if (pass.record) pass.record->resize(sequences);
+  if (record) record->resize(sequences);
   each_on_one_thread(sequences, [&](std::size_t sequence) {
     const std::size_t start = sequence * sequence_length;
     const auto tokens = text.subspan(start, sequence_length);
-    auto logits = pass.record   ? model.forward_recording(tokens, (*pass.record)[sequence])
-                  : pass.resume ? model.forward_from(tokens, pass.first_layer, pass.resume->at(sequence))
-                                : model.forward(tokens);
+    auto logits = record ? model.forward_recording(tokens, (*record)[sequence]) : model.forward(tokens);
     for (std::size_t t = 0; t < tokens.size(); ++t)
       eval::log_softmax(std::span<const float>(logits).subspan(t * vocab, vocab),
                         std::span<float>(out).subspan((start + t) * vocab, vocab));
@@ -192,10 +185,6 @@ struct SensitivityMeter::State {
       replacements[k] = model.swap_weight(names[k], std::move(replacements[k]));
     return replacements;
   }
-  // A pass over the text with target i changed since `streams` were recorded.
-  TextPass resumed_for(std::size_t i, const std::vector<inference::ResidualStream>& streams) const {
-    return {nullptr, &streams, model.first_layer_reading(source_names(i).front())};
-  }
   // The probe format fitted to a target's shape, or nothing when the target cannot be quantized.
   std::optional<quant::AffineFormat> probe_for(const ModelTensor& t) const {
     const auto fitted = plan::fit_group_size(
@@ -203,17 +192,92 @@ struct SensitivityMeter::State {
     if (!fitted.is_quantized() || t.info->shape.size() != 2) return std::nullopt;
     return quant::AffineFormat{fitted.bits, fitted.group_size};
   }
-  // Mean KLD of the model as it stands from the float model, over the text.
-  double kld(std::uint64_t& forward_tokens, const TextPass& pass = {}) const {
-    const auto probed = log_probs(model, text, options.length, forward_tokens, pass);
+  // Mean KLD of the model as it stands from the float model, over the text (recording its
+  // residual streams into `record` when given).
+  double kld(std::uint64_t& forward_tokens, std::vector<inference::ResidualStream>* record = nullptr) const {
+    const auto sequence_length = static_cast<std::size_t>(options.length);
+    std::vector<eval::TokenComparison> compared(text.size());
+    if (record) record->resize(static_cast<std::size_t>(options.sequences));
+    each_on_one_thread(static_cast<std::size_t>(options.sequences), [&](std::size_t sequence) {
+      const auto tokens = std::span<const std::int32_t>(text).subspan(sequence * sequence_length, sequence_length);
+      compare_sequence(record ? model.forward_recording(tokens, (*record)[sequence]) : model.forward(tokens), sequence,
+                       compared);
+    });
+    forward_tokens += text.size();
+    return mean_kld(compared);
+  }
+
+  // Each position of `sequence` against the float model: `logits` are the sequence's, the
+  // comparisons go to its positions of `compared` (indexed over the whole text).
+  void compare_sequence(std::span<const float> logits, std::size_t sequence,
+                        std::span<eval::TokenComparison> compared) const {
     const std::size_t vocab = model.vocab_size();
-    eval::KldAccumulator acc;
-    for (std::size_t p = 0; p < text.size(); ++p) {
-      const auto row = [&](const std::vector<float>& lp) { return std::span<const float>(lp).subspan(p * vocab, vocab); };
+    const auto length = static_cast<std::size_t>(options.length);
+    std::vector<float> row(vocab);
+    for (std::size_t t = 0; t < length; ++t) {
+      const std::size_t p = sequence * length + t;
+      eval::log_softmax(logits.subspan(t * vocab, vocab), row);
       const std::int32_t next = p + 1 < text.size() ? text[p + 1] : 0;
-      acc.add(eval::compare_token(row(base), row(probed), next));
+      compared[p] = eval::compare_token(std::span<const float>(base).subspan(p * vocab, vocab), row, next);
     }
+  }
+  // Mean KLD over the text, the positions added in text order (so the value does not depend
+  // on which thread compared which sequence).
+  static double mean_kld(std::span<const eval::TokenComparison> compared) {
+    eval::KldAccumulator acc;
+    for (const auto& c : compared) acc.add(c);
     return acc.summary().kld_mean;
+  }
+
+  // Target `target` with `matrices` (one per source) in place of its own.
+  struct Probe {
+    std::size_t target = 0;
+    QuantizedTarget quantized;  // the storage of `matrices` when they are a quantized copy
+    std::vector<inference::WeightMatrix> matrices;
+  };
+
+  // For k in [0, count): make_probe(k) gives a probe, and done(k, probe, kld) gets the mean
+  // KLD from the float model of the model as it stands with that probe in place, each pass
+  // resumed from `streams` at the probe's layer. Probes are independent, so they run
+  // concurrently, each on its own view of the model (a copy with its matrices swapped in; the
+  // model itself is not touched), every (probe, sequence) pass on one thread: all cores are
+  // used however few sequences there are, and every KLD is bit-identical to measuring the
+  // probes one after another. They run in batches of a few per thread, which bounds the
+  // quantized copies and logits held at once. done() is called in order, never concurrently.
+  template <typename MakeProbe, typename Done>
+  void run_probes(std::size_t count, const MakeProbe& make_probe, const std::vector<inference::ResidualStream>& streams,
+                  std::uint64_t& forward_tokens, const Done& done) const {
+    const auto sequences = static_cast<std::size_t>(options.sequences);
+    const auto length = static_cast<std::size_t>(options.length);
+    const auto threads = static_cast<std::size_t>(omp_get_max_threads());
+    const std::size_t batch = std::max<std::size_t>(1, (2 * threads + sequences - 1) / sequences);
+    for (std::size_t start = 0; start < count; start += batch) {
+      const std::size_t n = std::min(batch, count - start);
+      std::vector<Probe> probes(n);
+      each_on_one_thread(n, [&](std::size_t k) { probes[k] = make_probe(start + k); });
+      std::vector<inference::Model> views(n, model);
+      std::vector<std::size_t> first_layer(n);
+      for (std::size_t k = 0; k < n; ++k) {
+        const auto names = source_names(probes[k].target);
+        SWAN_CHECK(probes[k].matrices.size() == names.size(), "target '{}': {} matrices for {} sources",
+                   targets[probes[k].target].name, probes[k].matrices.size(), names.size());
+        for (std::size_t j = 0; j < names.size(); ++j) views[k].swap_weight(names[j], probes[k].matrices[j]);
+        first_layer[k] = model.first_layer_reading(names.front());
+      }
+      std::vector<std::vector<eval::TokenComparison>> compared(n, std::vector<eval::TokenComparison>(text.size()));
+      each_on_one_thread(
+          n * sequences,
+          [&](std::size_t item) {
+            const std::size_t k = item / sequences, sequence = item % sequences;
+            const auto tokens = std::span<const std::int32_t>(text).subspan(sequence * length, length);
+            compare_sequence(views[k].forward_from(tokens, first_layer[k], streams.at(sequence)), sequence, compared[k]);
+          },
+          Schedule::dynamic);
+      for (std::size_t k = 0; k < n; ++k) {
+        forward_tokens += text.size();
+        done(start + k, probes[k], mean_kld(compared[k]));
+      }
+    }
   }
 };
 
@@ -244,7 +308,7 @@ SensitivityMeter::SensitivityMeter(const std::filesystem::path& model_dir, std::
     }
     s.text.insert(s.text.end(), tokens.begin(), tokens.end());
   }
-  s.base = log_probs(s.model, s.text, options.length, s.setup_tokens, {&s.float_streams});
+  s.base = log_probs(s.model, s.text, options.length, s.setup_tokens, &s.float_streams);
   s.setup_cpu_seconds = process_cpu_seconds() - cpu_start;
 }
 
@@ -256,22 +320,32 @@ SensitivityReport SensitivityMeter::isolated(quant::ScaleMethod scales, const Se
   SensitivityReport report;
   report.text = s.text;
   report.forward_tokens = s.setup_tokens;
-  for (std::size_t i = 0; i < s.targets.size(); ++i) {
-    const ModelTensor& tensor = s.tensor(i);
-    if (const auto probe = s.probe_for(tensor)) {
-      TensorSensitivity t;
-      t.name = s.targets[i].name;
-      t.probe = *probe;
-      const QuantizedTarget copy = s.quantize(i, *probe, scales);
-      t.relative_error = copy.relative_error;
-      auto originals = s.swap(i, copy.matrices());
-      t.kld = s.kld(report.forward_tokens, s.resumed_for(i, s.float_streams));
-      s.swap(i, std::move(originals));
-      t.sensitivity = t.relative_error > 0.0 ? t.kld / t.relative_error : 0.0;
-      report.tensors.push_back(t);
+  std::vector<std::size_t> probed;  // the targets a probe format fits
+  std::vector<quant::AffineFormat> formats;
+  for (std::size_t i = 0; i < s.targets.size(); ++i)
+    if (const auto probe = s.probe_for(s.tensor(i))) {
+      probed.push_back(i);
+      formats.push_back(*probe);
     }
-    if (progress) progress(i + 1, s.targets.size());
-  }
+  s.run_probes(
+      probed.size(),
+      [&](std::size_t k) {
+        State::Probe probe{probed[k], s.quantize(probed[k], formats[k], scales), {}};
+        probe.matrices = probe.quantized.matrices();
+        return probe;
+      },
+      s.float_streams, report.forward_tokens,
+      [&](std::size_t k, const State::Probe& probe, double kld) {
+        TensorSensitivity t;
+        t.name = s.targets[probe.target].name;
+        t.probe = formats[k];
+        t.relative_error = probe.quantized.relative_error;
+        t.kld = kld;
+        t.sensitivity = t.relative_error > 0.0 ? t.kld / t.relative_error : 0.0;
+        report.tensors.push_back(t);
+        if (progress && probe.target + 1 < s.targets.size()) progress(probe.target + 1, s.targets.size());
+      });
+  if (progress) progress(s.targets.size(), s.targets.size());
   report.cpu_seconds = s.setup_cpu_seconds + (process_cpu_seconds() - cpu_start);
   return report;
 }
@@ -303,32 +377,52 @@ SensitivityReport SensitivityMeter::in_context(const plan::QuantPlan& plan, cons
     originals[i] = s.swap(i, planned[i].matrices());
   }
   std::vector<inference::ResidualStream> plan_streams;
-  report.plan_kld = s.kld(report.forward_tokens, {slopes ? &plan_streams : nullptr});
+  report.plan_kld = s.kld(report.forward_tokens, slopes ? &plan_streams : nullptr);
+  // A target the plan quantizes is probed by restoring it to float (what that gives back), a
+  // float one by quantizing it at the probe format (what that costs).
+  std::vector<std::size_t> probed;
+  std::vector<std::optional<quant::AffineFormat>> probe_formats;  // nothing: restore the original
   for (std::size_t i = 0; slopes && i < s.targets.size(); ++i) {
-    const ModelTensor& tensor = s.tensor(i);
-    TensorSensitivity t;
-    t.name = s.targets[i].name;
-    if (originals[i]) {  // quantized by the plan: what restoring it to float gives back
-      t.probe = planned[i].format;
-      t.relative_error = planned[i].relative_error;
-      s.swap(i, *originals[i]);
-      t.kld = report.plan_kld - s.kld(report.forward_tokens, s.resumed_for(i, plan_streams));
-      s.swap(i, planned[i].matrices());
-    } else if (const auto probe = s.probe_for(tensor)) {  // float in the plan: what the probe costs
-      t.probe = *probe;
-      const QuantizedTarget copy = s.quantize(i, *probe, plan.scale_method());
-      t.relative_error = copy.relative_error;
-      auto restored = s.swap(i, copy.matrices());
-      t.kld = s.kld(report.forward_tokens, s.resumed_for(i, plan_streams)) - report.plan_kld;
-      s.swap(i, std::move(restored));
-    } else {
-      if (progress) progress(i + 1, s.targets.size());
-      continue;
+    if (originals[i]) {
+      probed.push_back(i);
+      probe_formats.emplace_back();
+    } else if (const auto probe = s.probe_for(s.tensor(i))) {
+      probed.push_back(i);
+      probe_formats.push_back(*probe);
     }
-    t.sensitivity = t.relative_error > 0.0 ? std::max(t.kld, 0.0) / t.relative_error : 0.0;
-    report.tensors.push_back(t);
-    if (progress) progress(i + 1, s.targets.size());
   }
+  s.run_probes(
+      probed.size(),
+      [&](std::size_t k) {
+        const std::size_t i = probed[k];
+        State::Probe probe{i, {}, {}};
+        if (probe_formats[k]) {
+          probe.quantized = s.quantize(i, *probe_formats[k], plan.scale_method());
+          probe.matrices = probe.quantized.matrices();
+        } else {
+          probe.matrices = *originals[i];
+        }
+        return probe;
+      },
+      plan_streams, report.forward_tokens,
+      [&](std::size_t k, const State::Probe& probe, double kld) {
+        const std::size_t i = probe.target;
+        TensorSensitivity t;
+        t.name = s.targets[i].name;
+        if (probe_formats[k]) {
+          t.probe = *probe_formats[k];
+          t.relative_error = probe.quantized.relative_error;
+          t.kld = kld - report.plan_kld;
+        } else {
+          t.probe = planned[i].format;
+          t.relative_error = planned[i].relative_error;
+          t.kld = report.plan_kld - kld;
+        }
+        t.sensitivity = t.relative_error > 0.0 ? std::max(t.kld, 0.0) / t.relative_error : 0.0;
+        report.tensors.push_back(t);
+        if (progress && i + 1 < s.targets.size()) progress(i + 1, s.targets.size());
+      });
+  if (progress) progress(s.targets.size(), s.targets.size());
   for (std::size_t i = 0; i < s.targets.size(); ++i)
     if (originals[i]) s.swap(i, std::move(*originals[i]));
   report.cpu_seconds = process_cpu_seconds() - cpu_start;

@@ -26,7 +26,11 @@
 // stream entering every layer is recorded once (the float model's for the isolated round, the
 // plan's for the in-context one; each (layers + 1) x sequences x length x hidden floats), so a
 // tensor in layer l pays for layers l.. only and an untied lm_head for the logits alone —
-// about half the layers' work on average, the same numbers bit for bit. MoE models too: a
+// about half the layers' work on average, the same numbers bit for bit. Threads: probes are
+// independent, so they run concurrently, each on its own view of the model (a copy sharing the
+// mapped weights, with its own matrices swapped in), every (probe, sequence) pass on one
+// thread — all cores are busy for any core count, and the numbers (so the plans) are those of
+// a one-thread run for any --threads. MoE models too: a
 // target that stacks experts (one decision for all of a layer's gate, up or down experts)
 // is probed with every expert quantized, its relative error taken over all of them; a router
 // is probed like any matrix (the planner still keeps it at >= 8 bits).
