@@ -72,29 +72,10 @@ analysis::Manifest analyze_for_plan(const ModelDirectory& source, const std::str
   return manifest;
 }
 
-std::optional<plan::Sensitivities> isolated_sensitivities_if_asked(const BudgetOptions& options,
-                                                                   const ModelDirectory& source, bool quiet) {
+std::optional<plan::Sensitivities> measured_sensitivities(const BudgetOptions& options, const ModelDirectory& source,
+                                                          quant::ScaleMethod scales, const PlanPlacer& plan_placed,
+                                                          bool quiet) {
   if (options.sensitivity == "prior") return std::nullopt;
-  const auto targets = mlx::quantizable_targets(source);
-  sensitivity::SensitivityOptions measure;
-  measure.seed = options.seed;
-  Progress progress("measuring sensitivities", targets.size(), "tensors", !quiet);
-  const auto report = sensitivity::measure_sensitivities(
-      source.path(), targets, measure, [&](std::size_t done, std::size_t) { progress.update(done); });
-  progress.finish();
-  if (!quiet)
-    fmt::print(stderr, "measured sensitivities of {} tensors: {} forward tokens, {:.1f} CPU-s\n",
-               report.tensors.size(), report.forward_tokens, report.cpu_seconds);
-  return report.weights();
-}
-
-mlx::MlxBudgetPlan plan_mlx_output(const BudgetOptions& options, const ModelDirectory& source,
-                                   const analysis::Manifest& manifest, std::optional<DType> dtype,
-                                   quant::ScaleMethod scales, bool quiet) {
-  const auto budget = to_budget(options);
-  const auto rules = budget_rules(options);
-  if (options.sensitivity == "prior") return mlx::plan_mlx_budget(source, manifest, budget, dtype, rules, nullptr, scales);
-
   const auto targets = mlx::quantizable_targets(source);
   sensitivity::SensitivityOptions measure;
   measure.seed = options.seed;
@@ -109,30 +90,30 @@ mlx::MlxBudgetPlan plan_mlx_output(const BudgetOptions& options, const ModelDire
     return meter.isolated(scales, progress);
   });
   plan::Sensitivities weights = isolated.weights();
-  auto planned = mlx::plan_mlx_budget(source, manifest, budget, dtype, rules, &weights, scales);
   double cpu_seconds = isolated.cpu_seconds;
   std::uint64_t forward_tokens = isolated.forward_tokens;
   if (options.sensitivity == "measured") {
+    const auto first = plan_placed(weights);
     const auto in_context = run_round("measuring sensitivities in the first plan", [&](const auto& progress) {
-      return meter.in_context(planned.budget.plan, progress);
+      return meter.in_context(first, progress);
     });
     cpu_seconds += in_context.cpu_seconds;
     forward_tokens += in_context.forward_tokens;
     // Never trust a tensor less than its isolated measurement: a slope measured inside a
     // plan can come out near zero for a tensor whose error the rest happens to mask.
+    plan::Sensitivities refined = weights;
     for (const auto& t : in_context.tensors) {
-      double& w = weights[t.name];
+      double& w = refined[t.name];
       w = std::max(w, t.sensitivity);
     }
-    auto refined = mlx::plan_mlx_budget(source, manifest, budget, dtype, rules, &weights, scales);
     // The in-context slopes model compounding errors better, but the plan they give is not
     // always the better one (stories260k at 4-bit sizes: isolated -6 %, refined +2 % against
     // mlx_lm's mixed_4_6). Both fit the budget: keep the one whose KLD on the model's own
     // text is lower (one more forward pass; ties keep the refined plan).
-    const double refined_kld = meter.plan_kld(refined.budget.plan);
+    const double refined_kld = meter.plan_kld(plan_placed(refined));
     forward_tokens += static_cast<std::uint64_t>(measure.sequences) * static_cast<std::uint64_t>(measure.length);
     const bool keep_refined = refined_kld <= in_context.plan_kld;
-    if (keep_refined) planned = std::move(refined);
+    if (keep_refined) weights = std::move(refined);
     if (!quiet)
       fmt::print(stderr,
                  "first plan measured at KLD {:.6g} on the model's own text, refined plan at KLD {:.6g}: keeping the "
@@ -142,7 +123,23 @@ mlx::MlxBudgetPlan plan_mlx_output(const BudgetOptions& options, const ModelDire
   if (!quiet)
     fmt::print(stderr, "measured sensitivities of {} tensors: {} forward tokens, {:.1f} CPU-s\n",
                isolated.tensors.size(), forward_tokens, cpu_seconds);
-  return planned;
+  return weights;
+}
+
+mlx::MlxBudgetPlan plan_mlx_output(const BudgetOptions& options, const ModelDirectory& source,
+                                   const analysis::Manifest& manifest, std::optional<DType> dtype,
+                                   quant::ScaleMethod scales, bool quiet) {
+  const auto budget = to_budget(options);
+  const auto rules = budget_rules(options);
+  const auto targets = mlx::quantizable_targets(source);
+  const auto plan_with = [&](const plan::Sensitivities* weights) {
+    return mlx::plan_mlx_budget(source, manifest, budget, dtype, rules, weights, scales);
+  };
+  const auto weights = measured_sensitivities(
+      options, source, scales,
+      [&](const plan::Sensitivities& w) { return sensitivity::placed_plan(plan_with(&w).budget.plan, targets); },
+      quiet);
+  return plan_with(weights ? &*weights : nullptr);
 }
 
 void write_plan_file(const plan::QuantPlan& plan, const std::string& path) {

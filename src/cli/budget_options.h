@@ -3,6 +3,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -10,6 +11,7 @@
 #include "swan/io/model_directory.h"
 #include "swan/mlx/budget.h"
 #include "swan/plan/budget_plan.h"
+#include "swan/sensitivity/measured_sensitivity.h"
 
 namespace swan::cli {
 
@@ -35,14 +37,20 @@ plan::BudgetRules budget_rules(const BudgetOptions& options);
 analysis::Manifest analyze_for_plan(const ModelDirectory& source, const std::string& label, int threads, bool quiet,
                                     quant::ScaleMethod scales, bool swan_metrics = false);
 
-// The budget plan of an MLX output, weighing tensors as --sensitivity says: role priors;
-// `isolated`, each tensor quantized alone (one round of measurement); `measured`, that round,
-// a first plan, then each tensor's slope measured inside that plan and a second plan.
-// GGUF: with --sensitivity isolated or measured, the isolated round only (the in-context
-// round puts an MLX-affine plan into the model; ggml types are not wired into it yet).
-std::optional<plan::Sensitivities> isolated_sensitivities_if_asked(const BudgetOptions& options,
-                                                                   const ModelDirectory& source, bool quiet);
+// The sensitivities --sensitivity isolated|measured plans with (nothing for `prior`), keyed by
+// the planner targets' names (mlx::quantizable_targets), for either output format:
+// `plan_placed(weights)` plans with them and says how that plan quantizes each target.
+// isolated: each tensor quantized alone at the probe (one round of measurement). measured:
+// that round, a first plan, each tensor's slope measured inside it, a second plan; returned
+// are the weights of whichever plan has the lower KLD on the model's own text (planning is
+// deterministic, so planning again with them gives that plan).
+using PlanPlacer = std::function<sensitivity::PlacedPlan(const plan::Sensitivities&)>;
+std::optional<plan::Sensitivities> measured_sensitivities(const BudgetOptions& options, const ModelDirectory& source,
+                                                          quant::ScaleMethod scales, const PlanPlacer& plan_placed,
+                                                          bool quiet);
 
+// The budget plan of an MLX output, weighing tensors as --sensitivity says (role priors, or
+// measured_sensitivities).
 mlx::MlxBudgetPlan plan_mlx_output(const BudgetOptions& options, const ModelDirectory& source,
                                    const analysis::Manifest& manifest, std::optional<DType> dtype,
                                    quant::ScaleMethod scales, bool quiet);

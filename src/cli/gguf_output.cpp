@@ -3,7 +3,9 @@
 #include <fmt/core.h>
 
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <span>
 
 #include "cli/commands.h"
 #include "swan/core/error.h"
@@ -11,6 +13,8 @@
 #include "swan/gguf/budget.h"
 #include "swan/gguf/model_writer.h"
 #include "swan/io/model_directory.h"
+#include "swan/mlx/layout.h"
+#include "swan/quant/ggml_type.h"
 
 namespace swan::cli {
 namespace {
@@ -44,6 +48,35 @@ std::string gguf_budget_help() {
 
 namespace {
 
+// The HF tensor each planner target is looked up by in a GGUF budget space: its own, or for
+// stacked experts expert 0's (what BudgetTensor::source names).
+std::string source_key(const plan::PlanTarget& target) {
+  return target.sources.empty() ? target.name : target.sources.front();
+}
+
+// The meter's weights (keyed by planner target names) keyed as plan_gguf_budget looks them up.
+plan::Sensitivities keyed_by_source(const plan::Sensitivities& weights, std::span<const plan::PlanTarget> targets) {
+  plan::Sensitivities out;
+  for (const auto& target : targets)
+    if (const auto it = weights.find(target.name); it != weights.end()) out[source_key(target)] = it->second;
+  return out;
+}
+
+// How a GGUF plan stores each planner target, for the meter: its ggml type when block-quantized;
+// F32/F16/BF16 count as float (the measurement's float model).
+sensitivity::PlacedPlan placed_gguf_plan(const gguf::BudgetSpace& space, const gguf::GgufBudgetPlan& planned,
+                                         std::span<const plan::PlanTarget> targets) {
+  std::map<std::string, quant::GgmlType, std::less<>> type_of_source;
+  for (std::size_t i = 0; i < space.tensors.size(); ++i) type_of_source[space.tensors[i].source] = planned.types[i];
+  sensitivity::PlacedPlan out;
+  for (const auto& target : targets) {
+    const auto it = type_of_source.find(source_key(target));
+    if (it != type_of_source.end() && quant::is_block_quantized(it->second)) out.formats.emplace_back(it->second);
+    else out.formats.emplace_back();
+  }
+  return out;
+}
+
 // The planner's types for every quantizable tensor, with a progress line for the measurement.
 gguf::TypeChoice planned_choice(const ModelDirectory& source, const BudgetOptions& budget, const OutputOptions& output) {
   std::unique_ptr<Progress> progress;
@@ -54,9 +87,18 @@ gguf::TypeChoice planned_choice(const ModelDirectory& source, const BudgetOption
   };
   const auto space = gguf::budget_space(source, space_options);
   if (progress) progress->finish();
-  const auto sensitivities = isolated_sensitivities_if_asked(budget, source, output.quiet);
-  const auto planned = gguf::plan_gguf_budget(source, space, to_budget(budget), budget_rules(budget),
-                                              sensitivities ? &*sensitivities : nullptr);
+  const auto targets = mlx::quantizable_targets(source);
+  const auto plan_with = [&](const plan::Sensitivities* weights) {
+    if (!weights) return gguf::plan_gguf_budget(source, space, to_budget(budget), budget_rules(budget));
+    const auto keyed = keyed_by_source(*weights, targets);
+    return gguf::plan_gguf_budget(source, space, to_budget(budget), budget_rules(budget), &keyed);
+  };
+  // The measurement's probes and the affine part of a placement use min/max scales: a GGUF
+  // file has no other.
+  const auto weights = measured_sensitivities(
+      budget, source, quant::ScaleMethod::minmax,
+      [&](const plan::Sensitivities& w) { return placed_gguf_plan(space, plan_with(&w), targets); }, output.quiet);
+  const auto planned = plan_with(weights ? &*weights : nullptr);
   if (!output.quiet) fmt::print("{}", gguf::format_gguf_budget_plan(space, planned));
   return planned.choice;
 }

@@ -9,6 +9,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <regex>
 #include <set>
 
 #include "support/fixtures.h"
@@ -149,6 +150,37 @@ TEST(GgufCli, BudgetUsageErrors) {
   EXPECT_EQ(too_small.exit_code, 1);
   EXPECT_NE(too_small.err.find("smallest GGUF"), std::string::npos) << too_small.err;
   EXPECT_TRUE(fs::is_empty(dir.path()));
+}
+
+// --sensitivity measured for GGUF runs both rounds, as for MLX: the first plan's ggml types
+// are put into the model and each tensor's slope is measured there, then the lower-KLD plan of
+// the two is kept (the note names both); a kept first plan is the isolated round's file, a
+// refined plan of another KLD is another file. Within the budget either way.
+TEST(GgufCli, MeasuredSensitivityMeasuresTheFirstPlanInContext) {
+  const test::ScratchDir dir;
+  for (const std::string size : {"248288", "267168"}) {  // Q3_K_M's and Q4_K_M's tensor bytes
+    const std::string measured = (dir / ("measured-" + size + ".gguf")).string();
+    const std::string isolated = (dir / ("isolated-" + size + ".gguf")).string();
+    const auto result = swan({"convert", stories260k(), "-o", measured, "--format", "gguf", "--target-size", size,
+                              "--sensitivity", "measured"});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    ASSERT_EQ(swan({"convert", stories260k(), "-o", isolated, "--format", "gguf", "--target-size", size,
+                    "--sensitivity", "isolated", "--quiet"})
+                  .exit_code,
+              0);
+    std::smatch m;
+    const std::regex note("first plan measured at KLD ([0-9.e+-]+) on the model's own text, refined plan at KLD "
+                          "([0-9.e+-]+): keeping the (first|refined) plan");
+    ASSERT_TRUE(std::regex_search(result.err, m, note)) << result.err;
+    const double first = std::stod(m[1].str()), refined = std::stod(m[2].str());
+    EXPECT_GT(first, 0.0);  // the first plan really is quantized in the model
+    EXPECT_EQ(m[3].str(), refined <= first ? "refined" : "first") << result.err;
+    if (m[3].str() == "first") EXPECT_TRUE(file_bytes(measured) == file_bytes(isolated)) << size;
+    else if (refined != first) EXPECT_FALSE(file_bytes(measured) == file_bytes(isolated)) << size;
+    const auto report = nlohmann::json::parse(swan({"inspect", measured, "--json"}).out);
+    EXPECT_TRUE(report.at("ok").get<bool>());
+    EXPECT_LE(report.at("total_bytes").get<std::uint64_t>(), std::stoull(size));
+  }
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "support/fixtures.h"
 #include "swan/io/model_directory.h"
 #include "swan/quant/affine.h"
+#include "swan/quant/ggml_quantize.h"
 
 namespace swan::sensitivity {
 namespace {
@@ -83,7 +84,7 @@ TEST(SensitivityMeter, StackedExpertsAreProbedTogether) {
 
   // The stacked target's relative error: every expert quantized at the probe, errors pooled.
   double squared_error = 0.0, squared_norm = 0.0;
-  const quant::AffineFormat probe = entry(isolated, experts.name).probe;
+  const auto probe = std::get<quant::AffineFormat>(entry(isolated, experts.name).probe);
   for (const std::string& name : experts.sources) {
     const ModelTensor& t = *directory.find(name);
     const std::size_t rows = t.info->shape[0], cols = t.info->shape[1];
@@ -183,6 +184,51 @@ TEST(SensitivityMeter, ProbesMeasuredTogetherEqualProbesMeasuredAlone) {
     EXPECT_EQ(one.tensors[0].kld, entry(all, targets[i].name).kld) << targets[i].name;
     EXPECT_EQ(one.tensors[0].relative_error, entry(all, targets[i].name).relative_error) << targets[i].name;
   }
+}
+
+// A GGUF plan's ggml types are put into the model as ggml blocks: restoring the only
+// quantized target gives back the whole plan's KLD, its relative error is the ggml
+// quantizer's (the planner's error-curve function, an independent path), and more bits cost
+// less. Placements of either format go through the same round.
+TEST(SensitivityMeter, PlacesGgmlTypesInContext) {
+  const auto model = test::shared_path("models/stories260k");
+  const auto targets = spread_targets();
+  SensitivityOptions options;
+  options.sequences = 2;
+  options.length = 32;
+  SensitivityMeter meter(model, targets, options);
+  const std::size_t q = 3;  // layers.2 q_proj, 64 x 64: rows of two Q8_0 / Q4_0 blocks
+  const auto place = [&](quant::GgmlType type) {
+    PlacedPlan plan;
+    plan.formats.resize(targets.size());
+    plan.formats[q] = type;
+    return plan;
+  };
+  const auto q8 = meter.in_context(place(quant::GgmlType::Q8_0));
+  const auto q4 = meter.in_context(place(quant::GgmlType::Q4_0));
+  ASSERT_EQ(q8.tensors.size(), 7u);
+  const auto& restored = entry(q4, targets[q].name);
+  EXPECT_EQ(std::get<quant::GgmlType>(restored.probe), quant::GgmlType::Q4_0);
+  EXPECT_DOUBLE_EQ(restored.kld, q4.plan_kld);  // the rest of the plan is float
+  EXPECT_GT(q8.plan_kld, 0.0);
+  EXPECT_LT(q8.plan_kld, q4.plan_kld);
+
+  const ModelDirectory directory(model);
+  const ModelTensor& tensor = *directory.find(targets[q].name);
+  const auto w = directory.read_float(tensor);
+  double norm = 0.0;
+  for (const float v : w) norm += static_cast<double>(v) * v;
+  EXPECT_NEAR(restored.relative_error, quant::ggml_quantization_sse(quant::GgmlType::Q4_0, w, 64, 64) / norm,
+              1e-9 * restored.relative_error);
+
+  // An MLX plan of the same target through placed_plan: the same round, affine codes.
+  plan::QuantPlan mlx_plan("manual", plan::QuantDecision::keep_float());
+  mlx_plan.set(targets[q], plan::QuantDecision::quantized(4, 32), "test");
+  const PlacedPlan placed = placed_plan(mlx_plan, targets);
+  ASSERT_EQ(placed.formats.size(), targets.size());
+  for (std::size_t i = 0; i < targets.size(); ++i) EXPECT_EQ(placed.formats[i].has_value(), i == q) << i;
+  EXPECT_EQ(meter.plan_kld(placed), meter.plan_kld(mlx_plan));
+  EXPECT_NE(meter.plan_kld(placed), q4.plan_kld);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "swan/inference/model.h"
 #include "swan/io/model_directory.h"
 #include "swan/quant/finite.h"
+#include "swan/quant/ggml_quantize.h"
 
 namespace swan::sensitivity {
 namespace {
@@ -86,13 +87,16 @@ std::vector<float> log_probs(const inference::Model& model, std::span<const std:
 // A quantized copy of one source tensor and the WeightMatrix view of it (the view points
 // into the vectors, whose buffers survive moves of this struct).
 struct QuantizedPart {
-  std::vector<std::uint32_t> packed;
+  std::vector<std::uint32_t> packed;  // MLX affine codes, with scales and biases
   std::vector<float> scales, biases;
+  std::vector<std::byte> blocks;  // or ggml blocks
   double squared_error = 0.0, squared_norm = 0.0;
   inference::WeightMatrix matrix;
 };
 
-QuantizedPart quantize_part(const ModelDirectory& directory, const ModelTensor& tensor, quant::AffineFormat format,
+// `format` as the writer of its output stores it: MLX affine codes with the scales rounded to
+// the tensor's dtype (kept as float32 here), or ggml blocks.
+QuantizedPart quantize_part(const ModelDirectory& directory, const ModelTensor& tensor, const TargetFormat& format,
                             quant::ScaleMethod method) {
   const auto& info = *tensor.info;
   const auto rows = static_cast<std::size_t>(info.shape[0]);
@@ -101,21 +105,28 @@ QuantizedPart quantize_part(const ModelDirectory& directory, const ModelTensor& 
   if (const auto bad = quant::first_non_finite(w))
     fail("tensor '{}' holds a NaN or infinite value at element {}; fix the checkpoint", info.name, *bad);
   QuantizedPart q;
-  q.packed.resize(rows * quant::packed_words_per_row(cols, format.bits));
-  q.scales.resize(rows * quant::groups_per_row(cols, format.group_size));
-  q.biases.resize(q.scales.size());
-  // Scales rounded to the tensor's dtype, as the writer stores them; kept as float32 here.
-  quant::quantize_affine(w, rows, cols, format, info.dtype, q.packed, q.scales, q.biases, 0, method);
   std::vector<float> back(w.size());
-  quant::dequantize_affine(q.packed, q.scales, q.biases, rows, cols, format, back);
+  if (const auto* affine = std::get_if<quant::AffineFormat>(&format)) {
+    q.packed.resize(rows * quant::packed_words_per_row(cols, affine->bits));
+    q.scales.resize(rows * quant::groups_per_row(cols, affine->group_size));
+    q.biases.resize(q.scales.size());
+    quant::quantize_affine(w, rows, cols, *affine, info.dtype, q.packed, q.scales, q.biases, 0, method);
+    quant::dequantize_affine(q.packed, q.scales, q.biases, rows, cols, *affine, back);
+    q.matrix = inference::WeightMatrix::affine(info.name, std::as_bytes(std::span(q.packed)), DType::F32,
+                                               std::as_bytes(std::span(q.scales)), std::as_bytes(std::span(q.biases)),
+                                               rows, cols, *affine);
+  } else {
+    const quant::GgmlType type = std::get<quant::GgmlType>(format);
+    q.blocks.resize(rows * quant::bytes_for(type, cols));
+    quant::quantize_rows(type, w, rows, cols, q.blocks);
+    quant::dequantize_rows(type, q.blocks, rows, cols, back);
+    q.matrix = inference::WeightMatrix::ggml(info.name, type, q.blocks, rows, cols);
+  }
   for (std::size_t i = 0; i < w.size(); ++i) {
     const double d = static_cast<double>(w[i]) - back[i];
     q.squared_error += d * d;
     q.squared_norm += static_cast<double>(w[i]) * w[i];
   }
-  q.matrix = inference::WeightMatrix::affine(info.name, std::as_bytes(std::span(q.packed)), DType::F32,
-                                             std::as_bytes(std::span(q.scales)), std::as_bytes(std::span(q.biases)),
-                                             rows, cols, format);
   return q;
 }
 
@@ -123,7 +134,7 @@ QuantizedPart quantize_part(const ModelDirectory& directory, const ModelTensor& 
 // projection whose experts are planned together (they share one decision).
 struct QuantizedTarget {
   std::vector<QuantizedPart> parts;
-  quant::AffineFormat format;
+  TargetFormat format;
   double relative_error = 0.0;  // of all parts together: sum of squared errors / sum of squared weights
 
   std::vector<inference::WeightMatrix> matrices() const {
@@ -163,7 +174,7 @@ struct SensitivityMeter::State {
   }
   // Target i's first source (all of a target's sources share shape and dtype).
   const ModelTensor& tensor(std::size_t i) const { return find_tensor(source_names(i).front()); }
-  QuantizedTarget quantize(std::size_t i, quant::AffineFormat format, quant::ScaleMethod method) const {
+  QuantizedTarget quantize(std::size_t i, const TargetFormat& format, quant::ScaleMethod method) const {
     QuantizedTarget q;
     q.format = format;
     double squared_error = 0.0, squared_norm = 0.0;
@@ -175,14 +186,15 @@ struct SensitivityMeter::State {
     q.relative_error = squared_norm > 0.0 ? squared_error / squared_norm : 0.0;
     return q;
   }
-  // Puts `replacements` (one per source) in place of target i's matrices; returns the ones
-  // they replaced, to be swapped back the same way.
-  std::vector<inference::WeightMatrix> swap(std::size_t i, std::vector<inference::WeightMatrix> replacements) {
+  // Puts `replacements` (one per source) in place of target i's matrices in `view` (a copy
+  // of the model: the meter's own model stays the float one); returns the ones they replaced.
+  std::vector<inference::WeightMatrix> swap(inference::Model& view, std::size_t i,
+                                            std::vector<inference::WeightMatrix> replacements) const {
     const auto names = source_names(i);
     SWAN_CHECK(replacements.size() == names.size(), "target '{}': {} matrices for {} sources", targets[i].name,
                replacements.size(), names.size());
     for (std::size_t k = 0; k < names.size(); ++k)
-      replacements[k] = model.swap_weight(names[k], std::move(replacements[k]));
+      replacements[k] = view.swap_weight(names[k], std::move(replacements[k]));
     return replacements;
   }
   // The probe format fitted to a target's shape, or nothing when the target cannot be quantized.
@@ -192,15 +204,16 @@ struct SensitivityMeter::State {
     if (!fitted.is_quantized() || t.info->shape.size() != 2) return std::nullopt;
     return quant::AffineFormat{fitted.bits, fitted.group_size};
   }
-  // Mean KLD of the model as it stands from the float model, over the text (recording its
-  // residual streams into `record` when given).
-  double kld(std::uint64_t& forward_tokens, std::vector<inference::ResidualStream>* record = nullptr) const {
+  // Mean KLD of `run` (the model or a view of it) from the float model, over the text
+  // (recording its residual streams into `record` when given).
+  double kld(const inference::Model& run, std::uint64_t& forward_tokens,
+             std::vector<inference::ResidualStream>* record = nullptr) const {
     const auto sequence_length = static_cast<std::size_t>(options.length);
     std::vector<eval::TokenComparison> compared(text.size());
     if (record) record->resize(static_cast<std::size_t>(options.sequences));
     each_on_one_thread(static_cast<std::size_t>(options.sequences), [&](std::size_t sequence) {
       const auto tokens = std::span<const std::int32_t>(text).subspan(sequence * sequence_length, sequence_length);
-      compare_sequence(record ? model.forward_recording(tokens, (*record)[sequence]) : model.forward(tokens), sequence,
+      compare_sequence(record ? run.forward_recording(tokens, (*record)[sequence]) : run.forward(tokens), sequence,
                        compared);
     });
     forward_tokens += text.size();
@@ -237,16 +250,17 @@ struct SensitivityMeter::State {
   };
 
   // For k in [0, count): make_probe(k) gives a probe, and done(k, probe, kld) gets the mean
-  // KLD from the float model of the model as it stands with that probe in place, each pass
-  // resumed from `streams` at the probe's layer. Probes are independent, so they run
-  // concurrently, each on its own view of the model (a copy with its matrices swapped in; the
-  // model itself is not touched), every (probe, sequence) pass on one thread: all cores are
+  // KLD from the float model of `run` (the model or a view of it) with that probe in place,
+  // each pass resumed from `streams` (recorded on `run`) at the probe's layer. Probes are
+  // independent, so they run concurrently, each on its own view of `run` (a copy with its
+  // matrices swapped in), every (probe, sequence) pass on one thread: all cores are
   // used however few sequences there are, and every KLD is bit-identical to measuring the
   // probes one after another. They run in batches of a few per thread, which bounds the
   // quantized copies and logits held at once. done() is called in order, never concurrently.
   template <typename MakeProbe, typename Done>
-  void run_probes(std::size_t count, const MakeProbe& make_probe, const std::vector<inference::ResidualStream>& streams,
-                  std::uint64_t& forward_tokens, const Done& done) const {
+  void run_probes(const inference::Model& run, std::size_t count, const MakeProbe& make_probe,
+                  const std::vector<inference::ResidualStream>& streams, std::uint64_t& forward_tokens,
+                  const Done& done) const {
     const auto sequences = static_cast<std::size_t>(options.sequences);
     const auto length = static_cast<std::size_t>(options.length);
     const auto threads = static_cast<std::size_t>(omp_get_max_threads());
@@ -255,14 +269,11 @@ struct SensitivityMeter::State {
       const std::size_t n = std::min(batch, count - start);
       std::vector<Probe> probes(n);
       each_on_one_thread(n, [&](std::size_t k) { probes[k] = make_probe(start + k); });
-      std::vector<inference::Model> views(n, model);
+      std::vector<inference::Model> views(n, run);
       std::vector<std::size_t> first_layer(n);
       for (std::size_t k = 0; k < n; ++k) {
-        const auto names = source_names(probes[k].target);
-        SWAN_CHECK(probes[k].matrices.size() == names.size(), "target '{}': {} matrices for {} sources",
-                   targets[probes[k].target].name, probes[k].matrices.size(), names.size());
-        for (std::size_t j = 0; j < names.size(); ++j) views[k].swap_weight(names[j], probes[k].matrices[j]);
-        first_layer[k] = model.first_layer_reading(names.front());
+        swap(views[k], probes[k].target, probes[k].matrices);
+        first_layer[k] = run.first_layer_reading(source_names(probes[k].target).front());
       }
       std::vector<std::vector<eval::TokenComparison>> compared(n, std::vector<eval::TokenComparison>(text.size()));
       each_on_one_thread(
@@ -328,7 +339,7 @@ SensitivityReport SensitivityMeter::isolated(quant::ScaleMethod scales, const Se
       formats.push_back(*probe);
     }
   s.run_probes(
-      probed.size(),
+      s.model, probed.size(),
       [&](std::size_t k) {
         State::Probe probe{probed[k], s.quantize(probed[k], formats[k], scales), {}};
         probe.matrices = probe.quantized.matrices();
@@ -350,34 +361,50 @@ SensitivityReport SensitivityMeter::isolated(quant::ScaleMethod scales, const Se
   return report;
 }
 
-double SensitivityMeter::plan_kld(const plan::QuantPlan& plan) {
-  SensitivityReport scratch = in_context(plan, {}, /*slopes=*/false);
-  return scratch.plan_kld;
-}
+double SensitivityMeter::plan_kld(const PlacedPlan& plan) { return in_context(plan, {}, /*slopes=*/false).plan_kld; }
 
-SensitivityReport SensitivityMeter::in_context(const plan::QuantPlan& plan, const SensitivityProgress& progress) {
+double SensitivityMeter::plan_kld(const plan::QuantPlan& plan) { return plan_kld(placed_plan(plan, state_->targets)); }
+
+SensitivityReport SensitivityMeter::in_context(const PlacedPlan& plan, const SensitivityProgress& progress) {
   return in_context(plan, progress, /*slopes=*/true);
 }
 
-SensitivityReport SensitivityMeter::in_context(const plan::QuantPlan& plan, const SensitivityProgress& progress,
+SensitivityReport SensitivityMeter::in_context(const plan::QuantPlan& plan, const SensitivityProgress& progress) {
+  return in_context(placed_plan(plan, state_->targets), progress, /*slopes=*/true);
+}
+
+PlacedPlan placed_plan(const plan::QuantPlan& plan, std::span<const plan::PlanTarget> targets) {
+  PlacedPlan out;
+  out.scales = plan.scale_method();
+  for (const auto& target : targets) {
+    const plan::TensorPlan* decided = plan.find(target.name);
+    if (decided && decided->decision.is_quantized())
+      out.formats.emplace_back(quant::AffineFormat{decided->decision.bits, decided->decision.group_size});
+    else
+      out.formats.emplace_back();
+  }
+  return out;
+}
+
+SensitivityReport SensitivityMeter::in_context(const PlacedPlan& plan, const SensitivityProgress& progress,
                                                bool slopes) {
   State& s = *state_;
+  SWAN_CHECK(plan.formats.size() == s.targets.size(), "placed plan: {} formats for {} targets", plan.formats.size(),
+             s.targets.size());
   const double cpu_start = process_cpu_seconds();
   SensitivityReport report;
   report.text = s.text;
-  // Put the whole plan in place; keep the float originals to restore.
+  // The whole plan in place, in a view of the model; the float originals kept to restore.
+  inference::Model placed_model = s.model;
   std::vector<QuantizedTarget> planned(s.targets.size());
   std::vector<std::optional<std::vector<inference::WeightMatrix>>> originals(s.targets.size());
   for (std::size_t i = 0; i < s.targets.size(); ++i) {
-    const plan::TensorPlan* decided = plan.find(s.targets[i].name);
-    if (!decided || !decided->decision.is_quantized()) continue;
-    const ModelTensor& tensor = s.tensor(i);
-    if (tensor.info->shape.size() != 2) continue;
-    planned[i] = s.quantize(i, {decided->decision.bits, decided->decision.group_size}, plan.scale_method());
-    originals[i] = s.swap(i, planned[i].matrices());
+    if (!plan.formats[i] || s.tensor(i).info->shape.size() != 2) continue;
+    planned[i] = s.quantize(i, *plan.formats[i], plan.scales);
+    originals[i] = s.swap(placed_model, i, planned[i].matrices());
   }
   std::vector<inference::ResidualStream> plan_streams;
-  report.plan_kld = s.kld(report.forward_tokens, slopes ? &plan_streams : nullptr);
+  report.plan_kld = s.kld(placed_model, report.forward_tokens, slopes ? &plan_streams : nullptr);
   // A target the plan quantizes is probed by restoring it to float (what that gives back), a
   // float one by quantizing it at the probe format (what that costs).
   std::vector<std::size_t> probed;
@@ -392,12 +419,12 @@ SensitivityReport SensitivityMeter::in_context(const plan::QuantPlan& plan, cons
     }
   }
   s.run_probes(
-      probed.size(),
+      placed_model, probed.size(),
       [&](std::size_t k) {
         const std::size_t i = probed[k];
         State::Probe probe{i, {}, {}};
         if (probe_formats[k]) {
-          probe.quantized = s.quantize(i, *probe_formats[k], plan.scale_method());
+          probe.quantized = s.quantize(i, *probe_formats[k], plan.scales);
           probe.matrices = probe.quantized.matrices();
         } else {
           probe.matrices = *originals[i];
@@ -423,8 +450,6 @@ SensitivityReport SensitivityMeter::in_context(const plan::QuantPlan& plan, cons
         if (progress && i + 1 < s.targets.size()) progress(i + 1, s.targets.size());
       });
   if (progress) progress(s.targets.size(), s.targets.size());
-  for (std::size_t i = 0; i < s.targets.size(); ++i)
-    if (originals[i]) s.swap(i, std::move(*originals[i]));
   report.cpu_seconds = process_cpu_seconds() - cpu_start;
   return report;
 }

@@ -41,12 +41,15 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "swan/plan/budget_plan.h"
 #include "swan/plan/quant_plan.h"
 #include "swan/quant/affine.h"
+#include "swan/quant/ggml_type.h"
 #include "swan/quant/scale_method.h"
 
 namespace swan::sensitivity {
@@ -59,9 +62,19 @@ struct SensitivityOptions {
   quant::AffineFormat probe{4, 64};
 };
 
+// How a plan stores one target: MLX affine codes, or a ggml block type (GGUF).
+using TargetFormat = std::variant<quant::AffineFormat, quant::GgmlType>;
+
+// A whole plan as the meter puts it in place, whatever the output format: per target, in the
+// meter's target order, its format (nothing: kept float); affine targets use `scales`.
+struct PlacedPlan {
+  std::vector<std::optional<TargetFormat>> formats;
+  quant::ScaleMethod scales = quant::ScaleMethod::minmax;
+};
+
 struct TensorSensitivity {
   std::string name;
-  quant::AffineFormat probe;     // the format actually probed (group size fitted to the shape)
+  TargetFormat probe;            // the format actually probed (group size fitted to the shape)
   double relative_error = 0.0;   // of the probe
   double kld = 0.0;              // mean KLD with only this tensor quantized (in context: the
                                  // KLD this tensor adds to the rest of the plan)
@@ -96,17 +109,23 @@ class SensitivityMeter {
   SensitivityReport isolated(quant::ScaleMethod scales, const SensitivityProgress& progress = {});
 
   // Each target's slope with the rest of `plan` in place (step 4 above). Targets the plan
-  // keeps float and no probe format fits stay out of the report.
+  // keeps float and no probe format fits stay out of the report; a float target's probe uses
+  // the plan's scales.
+  SensitivityReport in_context(const PlacedPlan& plan, const SensitivityProgress& progress = {});
   SensitivityReport in_context(const plan::QuantPlan& plan, const SensitivityProgress& progress = {});
 
   // Mean KLD of the whole plan over the text (one forward pass).
+  double plan_kld(const PlacedPlan& plan);
   double plan_kld(const plan::QuantPlan& plan);
 
  private:
-  SensitivityReport in_context(const plan::QuantPlan& plan, const SensitivityProgress& progress, bool slopes);
+  SensitivityReport in_context(const PlacedPlan& plan, const SensitivityProgress& progress, bool slopes);
   struct State;
   std::unique_ptr<State> state_;
 };
+
+// An MLX plan as the meter places it: its decision for each target's name, in target order.
+PlacedPlan placed_plan(const plan::QuantPlan& plan, std::span<const plan::PlanTarget> targets);
 
 // One isolated round (SensitivityMeter::isolated with min/max scales).
 SensitivityReport measure_sensitivities(const std::filesystem::path& model_dir,
