@@ -42,7 +42,8 @@ analysis::Manifest analyze_for_plan(const ModelDirectory& source, const std::str
 // `plan_placed(weights)` plans with them and says how that plan quantizes each target.
 // isolated: each tensor quantized alone at the probe (one round of measurement). measured:
 // that round, a first plan, each tensor's slope measured inside it, a second plan; returned
-// are the weights of whichever plan has the lower KLD on the model's own text (planning is
+// are the refined weights if their plan's KLD on the model's own text is lower than the first
+// plan's by more than two paired standard errors, else the first ones (planning is
 // deterministic, so planning again with them gives that plan).
 using PlanPlacer = std::function<sensitivity::PlacedPlan(const plan::Sensitivities&)>;
 std::optional<plan::Sensitivities> measured_sensitivities(const BudgetOptions& options, const ModelDirectory& source,

@@ -13,6 +13,7 @@
 #include "swan/core/parallel_for.h"
 #include "swan/eval/kl_divergence.h"
 #include "swan/eval/log_softmax.h"
+#include "swan/eval/token_scores.h"
 #include "swan/inference/model.h"
 #include "swan/io/model_directory.h"
 #include "swan/quant/finite.h"
@@ -207,7 +208,8 @@ struct SensitivityMeter::State {
   // Mean KLD of `run` (the model or a view of it) from the float model, over the text
   // (recording its residual streams into `record` when given).
   double kld(const inference::Model& run, std::uint64_t& forward_tokens,
-             std::vector<inference::ResidualStream>* record = nullptr) const {
+             std::vector<inference::ResidualStream>* record = nullptr,
+             std::vector<eval::TokenScore>* scores = nullptr) const {
     const auto sequence_length = static_cast<std::size_t>(options.length);
     std::vector<eval::TokenComparison> compared(text.size());
     if (record) record->resize(static_cast<std::size_t>(options.sequences));
@@ -217,7 +219,7 @@ struct SensitivityMeter::State {
                        compared);
     });
     forward_tokens += text.size();
-    return mean_kld(compared);
+    return mean_kld(compared, scores);
   }
 
   // Each position of `sequence` against the float model: `logits` are the sequence's, the
@@ -235,10 +237,12 @@ struct SensitivityMeter::State {
     }
   }
   // Mean KLD over the text, the positions added in text order (so the value does not depend
-  // on which thread compared which sequence).
-  static double mean_kld(std::span<const eval::TokenComparison> compared) {
+  // on which thread compared which sequence); each position's scores too when asked.
+  static double mean_kld(std::span<const eval::TokenComparison> compared,
+                         std::vector<eval::TokenScore>* scores = nullptr) {
     eval::KldAccumulator acc;
     for (const auto& c : compared) acc.add(c);
+    if (scores) scores->assign(acc.token_scores().begin(), acc.token_scores().end());
     return acc.summary().kld_mean;
   }
 
@@ -363,6 +367,10 @@ SensitivityReport SensitivityMeter::isolated(quant::ScaleMethod scales, const Se
 
 double SensitivityMeter::plan_kld(const PlacedPlan& plan) { return in_context(plan, {}, /*slopes=*/false).plan_kld; }
 
+std::vector<eval::TokenScore> SensitivityMeter::plan_scores(const PlacedPlan& plan) {
+  return in_context(plan, {}, /*slopes=*/false).plan_scores;
+}
+
 double SensitivityMeter::plan_kld(const plan::QuantPlan& plan) { return plan_kld(placed_plan(plan, state_->targets)); }
 
 SensitivityReport SensitivityMeter::in_context(const PlacedPlan& plan, const SensitivityProgress& progress) {
@@ -404,7 +412,7 @@ SensitivityReport SensitivityMeter::in_context(const PlacedPlan& plan, const Sen
     originals[i] = s.swap(placed_model, i, planned[i].matrices());
   }
   std::vector<inference::ResidualStream> plan_streams;
-  report.plan_kld = s.kld(placed_model, report.forward_tokens, slopes ? &plan_streams : nullptr);
+  report.plan_kld = s.kld(placed_model, report.forward_tokens, slopes ? &plan_streams : nullptr, &report.plan_scores);
   // A target the plan quantizes is probed by restoring it to float (what that gives back), a
   // float one by quantizing it at the probe format (what that costs).
   std::vector<std::size_t> probed;

@@ -17,10 +17,10 @@
 //     and each tensor's slope is taken where that plan puts it: its KLD with the rest of the
 //     plan in place, minus the KLD with it restored to float (or, for a tensor the plan keeps
 //     float, with it quantized at the probe), per unit of its relative error. The planner then
-//     plans again with those slopes, and keeps whichever of the two plans has the lower KLD
-//     on the text (plan_kld): the refined plan wins where errors compound (stories260k at 3
-//     bits), the first where they do not and the second round's noise costs more than it
-//     corrects (stories260k at 4 bits).
+//     plans again with those slopes, and keeps the refined plan only if its KLD on the text is
+//     clearly lower than the first's (plan_scores, paired token by token; the rule is the
+//     caller's): it wins where errors compound (stories260k at 3 bits); where they do not,
+//     the second round's noise costs more than it corrects (stories260k at 4 bits).
 // Cost: (targets + 1) forward passes over sequences x length tokens, plus generation; the
 // in-context round as many again. A probe's pass starts at its tensor's layer: the residual
 // stream entering every layer is recorded once (the float model's for the isolated round, the
@@ -46,6 +46,7 @@
 #include <variant>
 #include <vector>
 
+#include "swan/eval/token_scores.h"
 #include "swan/plan/budget_plan.h"
 #include "swan/plan/quant_plan.h"
 #include "swan/quant/affine.h"
@@ -87,6 +88,7 @@ struct SensitivityReport {
   std::uint64_t forward_tokens = 0;  // tokens pushed through the model in total
   double cpu_seconds = 0.0;
   double plan_kld = 0.0;  // in context: mean KLD of the whole plan the slopes were taken at
+  std::vector<eval::TokenScore> plan_scores;  // and each position's, for paired comparisons
 
   plan::Sensitivities weights() const;
 };
@@ -117,6 +119,8 @@ class SensitivityMeter {
   // Mean KLD of the whole plan over the text (one forward pass).
   double plan_kld(const PlacedPlan& plan);
   double plan_kld(const plan::QuantPlan& plan);
+  // The same per position of the text (eval::compare_paired pairs two plans).
+  std::vector<eval::TokenScore> plan_scores(const PlacedPlan& plan);
 
  private:
   SensitivityReport in_context(const PlacedPlan& plan, const SensitivityProgress& progress, bool slopes);
