@@ -122,8 +122,7 @@ std::optional<plan::Sensitivities> measured_sensitivities(const BudgetOptions& o
     // budget; the refined plan is kept only when its KLD on the model's own text is lower by
     // more than two paired standard errors (token by token against the first plan's, one
     // more forward pass) — otherwise the difference is noise and the first plan stands.
-    const auto first_scores = in_context.plan_scores;
-    const auto paired = eval::compare_paired(meter.plan_scores(plan_placed(refined)), first_scores);
+    const auto paired = eval::compare_paired(meter.plan_scores(plan_placed(refined)), in_context.plan_scores);
     forward_tokens += static_cast<std::uint64_t>(measure.sequences) * static_cast<std::uint64_t>(measure.length);
     const bool keep_refined = paired.kld_difference + kRefinedPlanMargin * paired.kld_difference_stderr < 0.0;
     if (keep_refined) weights = std::move(refined);
