@@ -15,6 +15,7 @@
 #include <regex>
 #include <set>
 
+#include "cli/swan_cli.h"
 #include "support/fixtures.h"
 #include "support/process.h"
 
@@ -172,16 +173,12 @@ TEST(GgufCli, MeasuredSensitivityMeasuresTheFirstPlanInContext) {
                     "--sensitivity", "isolated", "--quiet"})
                   .exit_code,
               0);
-    std::smatch m;
-    const std::regex note("first plan measured at KLD ([0-9.e+-]+) on the model's own text, refined plan at KLD "
-                          "([0-9.e+-]+) \\(difference ([0-9.e+-]+) ± ([0-9.e+-]+)\\): keeping the (first|refined) plan");
-    ASSERT_TRUE(std::regex_search(result.err, m, note)) << result.err;
-    const double first = std::stod(m[1].str()), refined = std::stod(m[2].str());
-    EXPECT_GT(first, 0.0);  // the first plan really is quantized in the model
-    const double difference = std::stod(m[3].str()), stderr_of_difference = std::stod(m[4].str());
-    EXPECT_EQ(m[5].str(), difference + 2.0 * stderr_of_difference < 0.0 ? "refined" : "first") << result.err;
-    if (m[5].str() == "first") EXPECT_TRUE(file_bytes(measured) == file_bytes(isolated)) << size;
-    else if (std::abs(refined - first) > 0.0) EXPECT_FALSE(file_bytes(measured) == file_bytes(isolated)) << size;
+    const auto note = test::refinement_note(result.err);
+    ASSERT_TRUE(note) << result.err;
+    EXPECT_GT(note->first_kld, 0.0);  // the first plan really is quantized in the model
+    EXPECT_EQ(note->kept, note->expected_kept()) << result.err;
+    if (note->kept == "first") EXPECT_TRUE(file_bytes(measured) == file_bytes(isolated)) << size;
+    else if (note->refined_kld != note->first_kld) EXPECT_FALSE(file_bytes(measured) == file_bytes(isolated)) << size;
     const auto report = nlohmann::json::parse(swan({"inspect", measured, "--json"}).out);
     EXPECT_TRUE(report.at("ok").get<bool>());
     EXPECT_LE(report.at("total_bytes").get<std::uint64_t>(), std::stoull(size));

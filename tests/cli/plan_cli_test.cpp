@@ -169,15 +169,13 @@ TEST(PlanCli, MeasuredKeepsTheLowerKldOfItsTwoPlans) {
                     isolated.string(), "-q"})
                   .exit_code,
               0);
-    std::smatch m;
-    const std::regex note("first plan measured at KLD ([0-9.e+-]+) on the model's own text, refined plan at KLD "
-                          "([0-9.e+-]+) \\(difference ([0-9.e+-]+) ± ([0-9.e+-]+)\\): keeping the (first|refined) plan");
-    ASSERT_TRUE(std::regex_search(result.err, m, note)) << result.err;
-    const double first = std::stod(m[1].str()), refined = std::stod(m[2].str());
-    const double difference = std::stod(m[3].str()), stderr_of_difference = std::stod(m[4].str());
-    const std::string kept = m[5].str();
-    EXPECT_NEAR(difference, refined - first, 1e-3 * std::max(first, refined)) << result.err;
-    EXPECT_EQ(kept, difference + 2.0 * stderr_of_difference < 0.0 ? "refined" : "first") << result.err;
+    const auto note = test::refinement_note(result.err);
+    ASSERT_TRUE(note) << result.err;
+    const std::string kept = note->kept;
+    EXPECT_NEAR(note->difference, note->refined_kld - note->first_kld,
+                1e-3 * std::max(note->first_kld, note->refined_kld))
+        << result.err;
+    EXPECT_EQ(kept, note->expected_kept()) << result.err;
     kept_seen.insert(kept);
     const auto tensors = [](const fs::path& p) { return nlohmann::json::parse(file_bytes(p))["tensors"]; };
     if (kept == "first") EXPECT_EQ(tensors(measured), tensors(isolated));

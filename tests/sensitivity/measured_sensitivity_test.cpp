@@ -124,6 +124,14 @@ std::vector<plan::PlanTarget> spread_targets() {
           {"model.layers.4.self_attn.v_proj.weight", {32, 64}, {}}};
 }
 
+// A short self-text: enough to tell the probes apart, quick to measure.
+SensitivityOptions short_text() {
+  SensitivityOptions options;
+  options.sequences = 2;
+  options.length = 32;
+  return options;
+}
+
 // The numbers must not depend on --threads: probes run concurrently in batches whose size
 // follows the thread count, each on its own view of the model, each pass on one thread (two
 // threads make the race the BLAS guard had likely to show).
@@ -163,9 +171,7 @@ TEST(SensitivityMeter, SameNumbersForAnyThreadCount) {
 TEST(SensitivityMeter, ProbesMeasuredTogetherEqualProbesMeasuredAlone) {
   const auto model = test::shared_path("models/stories260k");
   const auto targets = spread_targets();
-  SensitivityOptions options;
-  options.sequences = 2;
-  options.length = 32;
+  const auto options = short_text();
   SensitivityMeter together(model, targets, options);
   const auto all = together.isolated(quant::ScaleMethod::minmax);
   ASSERT_EQ(all.tensors.size(), 7u);
@@ -193,10 +199,7 @@ TEST(SensitivityMeter, ProbesMeasuredTogetherEqualProbesMeasuredAlone) {
 TEST(SensitivityMeter, PlacesGgmlTypesInContext) {
   const auto model = test::shared_path("models/stories260k");
   const auto targets = spread_targets();
-  SensitivityOptions options;
-  options.sequences = 2;
-  options.length = 32;
-  SensitivityMeter meter(model, targets, options);
+  SensitivityMeter meter(model, targets, short_text());
   const std::size_t q = 3;  // layers.2 q_proj, 64 x 64: rows of two Q8_0 / Q4_0 blocks
   const auto place = [&](quant::GgmlType type) {
     PlacedPlan plan;
