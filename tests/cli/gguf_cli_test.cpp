@@ -177,8 +177,11 @@ TEST(GgufCli, MeasuredSensitivityMeasuresTheFirstPlanInContext) {
     ASSERT_TRUE(note) << result.err;
     EXPECT_GT(note->first_kld, 0.0);  // the first plan really is quantized in the model
     EXPECT_EQ(note->kept, note->expected_kept()) << result.err;
-    if (note->kept == "first") EXPECT_TRUE(file_bytes(measured) == file_bytes(isolated)) << size;
-    else if (note->refined_kld != note->first_kld) EXPECT_FALSE(file_bytes(measured) == file_bytes(isolated)) << size;
+    if (note->kept == "first") {
+      EXPECT_TRUE(file_bytes(measured) == file_bytes(isolated)) << size;
+    } else if (note->refined_kld != note->first_kld) {
+      EXPECT_FALSE(file_bytes(measured) == file_bytes(isolated)) << size;
+    }
     const auto report = nlohmann::json::parse(swan({"inspect", measured, "--json"}).out);
     EXPECT_TRUE(report.at("ok").get<bool>());
     EXPECT_LE(report.at("total_bytes").get<std::uint64_t>(), std::stoull(size));
