@@ -64,19 +64,19 @@ void each_on_one_thread(std::size_t calls, const Body& body, Schedule schedule =
       schedule);
 }
 
-// All positions' log-probabilities of every sequence, [sequences * length, vocab]; with
-// `record`, each sequence's residual stream too (for passes resumed from it).
+// The float model's log-probabilities at every position of every sequence, [sequences *
+// length, vocab], and each sequence's residual stream into `record` (for passes resumed from it).
 std::vector<float> log_probs(const inference::Model& model, std::span<const std::int32_t> text, int length,
-                             std::uint64_t& forward_tokens, std::vector<inference::ResidualStream>* record = nullptr) {
+                             std::uint64_t& forward_tokens, std::vector<inference::ResidualStream>& record) {
   const std::size_t vocab = model.vocab_size();
   const auto sequence_length = static_cast<std::size_t>(length);
   const std::size_t sequences = text.size() / sequence_length;
   std::vector<float> out(text.size() * vocab);
-  if (record) record->resize(sequences);
+  record.resize(sequences);
   each_on_one_thread(sequences, [&](std::size_t sequence) {
     const std::size_t start = sequence * sequence_length;
     const auto tokens = text.subspan(start, sequence_length);
-    auto logits = record ? model.forward_recording(tokens, (*record)[sequence]) : model.forward(tokens);
+    const auto logits = model.forward_recording(tokens, record[sequence]);
     for (std::size_t t = 0; t < tokens.size(); ++t)
       eval::log_softmax(std::span<const float>(logits).subspan(t * vocab, vocab),
                         std::span<float>(out).subspan((start + t) * vocab, vocab));
@@ -323,7 +323,7 @@ SensitivityMeter::SensitivityMeter(const std::filesystem::path& model_dir, std::
     }
     s.text.insert(s.text.end(), tokens.begin(), tokens.end());
   }
-  s.base = log_probs(s.model, s.text, options.length, s.setup_tokens, &s.float_streams);
+  s.base = log_probs(s.model, s.text, options.length, s.setup_tokens, s.float_streams);
   s.setup_cpu_seconds = process_cpu_seconds() - cpu_start;
 }
 
@@ -460,13 +460,6 @@ SensitivityReport SensitivityMeter::in_context(const PlacedPlan& plan, const Sen
   if (progress) progress(s.targets.size(), s.targets.size());
   report.cpu_seconds = process_cpu_seconds() - cpu_start;
   return report;
-}
-
-SensitivityReport measure_sensitivities(const std::filesystem::path& model_dir,
-                                        std::span<const plan::PlanTarget> targets, const SensitivityOptions& options,
-                                        const SensitivityProgress& progress) {
-  SensitivityMeter meter(model_dir, targets, options);
-  return meter.isolated(quant::ScaleMethod::minmax, progress);
 }
 
 }  // namespace swan::sensitivity

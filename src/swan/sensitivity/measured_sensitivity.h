@@ -131,9 +131,4 @@ class SensitivityMeter {
 // An MLX plan as the meter places it: its decision for each target's name, in target order.
 PlacedPlan placed_plan(const plan::QuantPlan& plan, std::span<const plan::PlanTarget> targets);
 
-// One isolated round (SensitivityMeter::isolated with min/max scales).
-SensitivityReport measure_sensitivities(const std::filesystem::path& model_dir,
-                                        std::span<const plan::PlanTarget> targets, const SensitivityOptions& options,
-                                        const SensitivityProgress& progress = {});
-
 }  // namespace swan::sensitivity
